@@ -1,0 +1,188 @@
+"""The one place that decides who may see and do what with a case (DESIGN.md §4).
+
+`scope(user, action)` gives the cases a user may act on (or see, for "view");
+`can(user, action, case)` answers for one case; `acting_membership` names the membership that
+authorises an action, which the audit trail records. Nothing else filters cases by hand.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from taizhang.accounts.models import Membership, User
+from taizhang.accounts.roles import Role
+from taizhang.cases.models import Assignment, Case
+from taizhang.cases.workflow import HANDED_OVER_STATES, REGISTER_ROLES, Party, Transition, transition_for
+from taizhang.orgs.models import LiaisonAssignment
+
+VIEW = "view"
+ACTIVE_ASSIGNMENT = (Assignment.Status.PENDING, Assignment.Status.SIGNED, Assignment.Status.DONE)
+SUPERVISORY_VIEW_ROLES = frozenset({Role.SUPERVISOR, Role.APPROVER, Role.VIEWER})
+UNIT_VIEW_ROLES = frozenset({Role.UNIT_LEADER, Role.HANDLER, Role.VIEWER})
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A membership as policies need it: the role and where the organisation sits in the tree."""
+
+    role: Role
+    org_id: int
+    org_path: str
+    org_name: str
+
+
+def seats(user: User) -> list[Seat]:
+    """The user's memberships, read once per user object (a request)."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    cached: list[Seat] | None = getattr(user, "_taizhang_seats", None)
+    if cached is None:
+        cached = [
+            Seat(Role(role), org_id, path, name)
+            for role, org_id, path, name in Membership.objects.filter(user=user, org__is_active=True)
+            .values_list("role", "org_id", "org__path", "org__name")
+            .order_by("pk")
+        ]
+        user._taizhang_seats = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def forget_seats(user: User) -> None:
+    user.__dict__.pop("_taizhang_seats", None)
+
+
+def _unit_q(path: str) -> Q:
+    assigned = Assignment.objects.filter(case=OuterRef("pk"), org__path__startswith=path,
+                                         status__in=ACTIVE_ASSIGNMENT)
+    return Q(state__in=list(HANDED_OVER_STATES)) & (Q(Exists(assigned)) | Q(responsible_org__path__startswith=path))
+
+
+def _seat_q(user: User, seat: Seat) -> Q | None:
+    q: Q | None = None
+    if seat.role in SUPERVISORY_VIEW_ROLES:
+        q = Q(supervising_org__path__startswith=seat.org_path)
+    if seat.role in UNIT_VIEW_ROLES:
+        q = _unit_q(seat.org_path) if q is None else q | _unit_q(seat.org_path)
+    if seat.role == Role.INSPECTOR:
+        q = Q(inspection_round__group__path__startswith=seat.org_path) | Q(registered_by=user)
+    if seat.role == Role.LIAISON:
+        portfolio = LiaisonAssignment.objects.filter(liaison=user).values("enterprise_id")
+        q = Q(Exists(Case.enterprises.through.objects.filter(case_id=OuterRef("pk"),
+                                                             enterprise_id__in=portfolio))) | Q(registered_by=user)
+    if seat.role == Role.ENTERPRISE:
+        own = Case.enterprises.through.objects.filter(case_id=OuterRef("pk"), enterprise__org_id=seat.org_id)
+        q = Q(Exists(own)) | Q(registered_by=user)
+    return q
+
+
+def _view_q(user: User) -> Q | None:
+    combined: Q | None = None
+    for seat in seats(user):
+        q = _seat_q(user, seat)
+        if q is not None:
+            combined = q if combined is None else combined | q
+    return combined
+
+
+def scope(user: User, action: str = VIEW) -> QuerySet[Case]:
+    """Cases `user` may see (action "view") or on which `action` could be open to them."""
+    q = _view_q(user)
+    if q is None:
+        return Case.objects.none()
+    cases = Case.objects.filter(q)
+    if action != VIEW:
+        roles = {seat.role for seat in seats(user)}
+        from taizhang.cases.workflow import TRANSITIONS
+
+        states = {t.source for t in TRANSITIONS if t.action == action and t.roles & roles}
+        cases = cases.filter(state__in=[s.value for s in states])
+    return cases
+
+
+def is_visible(user: User, case: Case) -> bool:
+    return scope(user).filter(pk=case.pk).exists()
+
+
+def _under(org_path: str, seat: Seat) -> bool:
+    return org_path.startswith(seat.org_path)
+
+
+def _active_assignments(case: Case) -> list[Assignment]:
+    return [a for a in case.assignments.select_related("org") if a.status in ACTIVE_ASSIGNMENT]
+
+
+def _supervises(seat: Seat, case: Case) -> bool:
+    if seat.role == Role.INSPECTOR:
+        return bool(case.inspection_round_id and _under(case.inspection_round.group.path, seat))
+    return _under(case.supervising_org.path, seat)
+
+
+def _handles(user: User, case: Case) -> bool:
+    """Whether the user belongs, in any role, to an organisation handling the case."""
+    assigned_paths = [a.org.path for a in _active_assignments(case)]
+    return any(path.startswith(s.org_path) or s.org_path.startswith(path) for s in seats(user)
+               for path in assigned_paths)
+
+
+def seat_qualifies(user: User, seat: Seat, transition: Transition, case: Case) -> bool:
+    if seat.role not in transition.roles:
+        return False
+    match transition.party:
+        case Party.SUPERVISING | Party.APPROVING:
+            return _supervises(seat, case)
+        case Party.INDEPENDENT:
+            return _supervises(seat, case) and not _handles(user, case)
+        case Party.LEAD_UNIT:
+            return any(a.role == Assignment.Role.LEAD and _under(a.org.path, seat) for a in _active_assignments(case))
+        case Party.ASSIGNED_UNIT:
+            return any(_under(a.org.path, seat) for a in _active_assignments(case))
+        case Party.CO_UNIT:
+            return any(a.role == Assignment.Role.CO and a.status == Assignment.Status.PENDING
+                       and _under(a.org.path, seat) for a in _active_assignments(case))
+        case Party.FOLLOWUP_PARTY:
+            if seat.role == Role.SUPERVISOR:
+                return _supervises(seat, case)
+            if seat.role == Role.LIAISON:
+                return LiaisonAssignment.objects.filter(liaison=user, enterprise__cases=case).exists()
+            if seat.role == Role.ENTERPRISE:
+                return case.enterprises.filter(org_id=seat.org_id).exists()
+    return False
+
+
+def acting_seat(user: User, action: str, case: Case) -> Seat | None:
+    """The membership that authorises `action` on `case` for `user`, or None."""
+    transition = transition_for(case.state, action)
+    if transition is None:
+        return None
+    for seat in seats(user):
+        if seat_qualifies(user, seat, transition, case):
+            return seat
+    return None
+
+
+def can(user: User, action: str, case: Case) -> bool:
+    if not is_visible(user, case):
+        return False
+    if action == VIEW:
+        return True
+    return acting_seat(user, action, case) is not None
+
+
+def registering_seat(user: User) -> Seat | None:
+    """The first membership that may register cases."""
+    return next((s for s in seats(user) if s.role in REGISTER_ROLES), None)
+
+
+def sees_internal_notes(user: User) -> bool:
+    """Enterprises never see internal notes or other reporters' identities."""
+    return any(s.role != Role.ENTERPRISE for s in seats(user))
+
+
+def sees_reporter(user: User, case: Case) -> bool:
+    """A reporter who asked for anonymity is never identified to the handling units."""
+    if case.registered_by_id == user.pk:
+        return True
+    if case.reporter_anonymous:
+        return any(s.role in (Role.SUPERVISOR, Role.APPROVER, Role.INSPECTOR) and _supervises(s, case)
+                   for s in seats(user))
+    return sees_internal_notes(user)

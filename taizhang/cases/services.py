@@ -1,0 +1,735 @@
+"""The only writers of cases. Each service runs in one transaction: policy check, compare-and-swap
+on (pk, state, version), one audit event and one outbox row.
+
+Every workflow action has a named service (`sign_for_case`, `accept_case`, …); `perform_action`
+dispatches by action name for the UI and the API.
+"""
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from taizhang.accounts.models import User
+from taizhang.audit.services import ActorContext, record_event
+from taizhang.cases import policies
+from taizhang.cases.models import (
+    Acceptance,
+    Assignment,
+    Case,
+    Category,
+    Evidence,
+    ExtensionRequest,
+    FollowUp,
+    ProgressReport,
+    Recheck,
+)
+from taizhang.cases.workflow import (
+    ACTIONS,
+    Clock,
+    State,
+    Transition,
+    actions_from,
+    clocks_started,
+    clocks_stopped,
+    transition_for,
+)
+from taizhang.core import clock, files, outbox
+from taizhang.core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
+from taizhang.core.numbering import next_public_number
+from taizhang.orgs.models import Enterprise, InspectionRound, LiaisonAssignment, Organisation
+from taizhang.sla import deadlines
+
+CLOCK_COLUMNS: dict[Clock, str] = {
+    Clock.SIGN_FOR: "sign_for_due_at",
+    Clock.DECLINE_WINDOW: "decline_due_at",
+    Clock.PROGRESS_REPORT: "next_report_due_at",
+    Clock.COMPLETION: "completion_due_at",
+    Clock.LEDGER_REVIEW: "ledger_review_due_at",
+    Clock.FOLLOWUP: "followup_due_at",
+    Clock.RECHECK: "recheck_due_at",
+}
+AUDITED_FIELDS = (
+    "state", "version", "title", "category_id", "mode", "severity", "responsible_org_id", "responsible_leader",
+    "responsible_person", "goal", "deadline_on", "progress_summary", "institution_building", "closure_opinion",
+    "closed_at", "escalation_level", "reopen_count", "rework_count", "merged_into_id", "followup_waived_reason",
+    *CLOCK_COLUMNS.values(),
+)
+SATISFIED_AT_LEAST = FollowUp.Satisfaction.BASICALLY_SATISFIED
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(case: Case, names: Iterable[str] = AUDITED_FIELDS) -> dict[str, Any]:
+    return {name: _json(getattr(case, name)) for name in names}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    changed = [k for k in after if before.get(k) != after[k]]
+    return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
+
+
+def actor_context(user: User, seat: policies.Seat | None) -> ActorContext:
+    return ActorContext(
+        user_id=user.pk, name=str(user), role=seat.role.value if seat else "",
+        org_id=seat.org_id if seat else None, org_name=seat.org_name if seat else "",
+    )
+
+
+def _required(value: Any, name: str) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()) or value == [] or value == {}:
+        raise ValidationFailed(_("This field is required: %(field)s.") % {"field": name},
+                               code="validation.required", field=name)
+    return value.strip() if isinstance(value, str) else value
+
+
+def _end_of_day(day: dt.date) -> dt.datetime:
+    return deadlines.end_of_day(day)
+
+
+def _deadline(case: Case, which: Clock, start: dt.datetime) -> dt.datetime:
+    category_ids = case.category.ancestor_ids() if case.category_id and case.category else []
+    return deadlines.deadline(which, start=start, category_ids=category_ids, mode=case.mode)
+
+
+def get_case_for(user: User, number: str, *, for_update: bool = False) -> Case:
+    """The case with this public number if `user` may see it; otherwise NotFound (never 403)."""
+    cases = policies.scope(user).select_related("supervising_org", "category", "inspection_round__group")
+    if for_update:
+        cases = cases.select_for_update(of=("self",))
+    try:
+        return cases.get(number=number)
+    except Case.DoesNotExist:
+        raise NotFound() from None
+
+
+@dataclass
+class Step:
+    """What a transition handler decides: the outcome and the case fields to change."""
+
+    outcome: str = ""
+    changes: dict[str, Any] = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)  # extra facts for the audit event
+    clocks: dict[Clock, dt.datetime] = field(default_factory=dict)  # explicit clock values
+
+
+@dataclass
+class Context:
+    case: Case
+    actor: User
+    seat: policies.Seat
+    transition: Transition
+    inputs: dict[str, Any]
+    now: dt.datetime
+
+
+Handler = Callable[[Context], Step]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(action: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        HANDLERS[action] = func
+        return func
+
+    return register
+
+
+@transaction.atomic
+def perform_action(case: Case | str, action: str, *, actor: User, version: int | None = None,
+                   **inputs: Any) -> Case:
+    """Run `action` on `case` for `actor`. `version`, when given, must equal the case's version."""
+    if action not in ACTIONS:
+        raise ValidationFailed(_("Unknown action: %(action)s.") % {"action": action}, code="workflow.unknown_action")
+    number = case if isinstance(case, str) else case.number
+    current = get_case_for(actor, number)
+    transition = transition_for(current.state, action)
+    if transition is None:
+        raise IllegalTransition(
+            _("“%(action)s” is not possible while the case is “%(state)s”.")
+            % {"action": action, "state": State(current.state).label},
+            code="workflow.illegal_transition", state=current.state, version=current.version,
+        )
+    seat = policies.acting_seat(actor, action, current)
+    if seat is None:
+        raise PermissionDenied(code="workflow.action_not_allowed", state=current.state)
+    expected = current.version if version is None else version
+    if expected != current.version:
+        raise Conflict(state=current.state, version=current.version)
+    clean = {name: inputs.get(name) for name in transition.input_names}
+    unexpected = set(inputs) - set(transition.input_names)
+    if unexpected:
+        raise ValidationFailed(_("Unexpected input: %(names)s.") % {"names": ", ".join(sorted(unexpected))},
+                               code="validation.unexpected_input")
+    for name in transition.required_inputs:
+        if name not in ("granted", "held", "solved", "checklist"):
+            clean[name] = _required(clean[name], name)
+    now = clock.now()
+    ctx = Context(case=current, actor=actor, seat=seat, transition=transition, inputs=clean, now=now)
+    before = snapshot(current)
+    step = HANDLERS.get(action, lambda _ctx: Step())(ctx)
+    target = transition.targets[step.outcome]
+    changes = dict(step.changes)
+    for which in clocks_stopped(transition, step.outcome):
+        changes.setdefault(CLOCK_COLUMNS[which], None)
+    for which in clocks_started(transition, step.outcome):
+        changes[CLOCK_COLUMNS[which]] = step.clocks.get(which) or _deadline(current, which, now)
+    updated = Case.objects.filter(pk=current.pk, state=transition.source, version=expected).update(
+        state=target.value, version=F("version") + 1, updated_at=now, **changes,
+    )
+    if updated != 1:
+        fresh = Case.objects.only("state", "version").get(pk=current.pk)
+        raise Conflict(state=fresh.state, version=fresh.version)
+    current.refresh_from_db()
+    old, new = diff(before, snapshot(current))
+    record_event(
+        actor=actor_context(actor, seat), action=transition.event, object_type="case", object_id=current.number,
+        object_repr=current.title, before=old, after={**new, **{k: _json(v) for k, v in step.detail.items()}},
+    )
+    outbox.enqueue(transition.event, {"case": current.number, "action": action, "state": current.state,
+                                      "version": current.version, "actor": actor.pk})
+    return current
+
+
+# --- registration --------------------------------------------------------------------------------
+
+def _default_supervising_org(seat: policies.Seat) -> Organisation:
+    org = Organisation.objects.get(pk=seat.org_id)
+    for node in reversed(list(org.ancestors())):
+        if node.kind == Organisation.Kind.SUPERVISORY and node.code:
+            return node
+    fallback = Organisation.objects.filter(kind=Organisation.Kind.SUPERVISORY, is_active=True).exclude(code="")
+    found = fallback.order_by("path").first()
+    if found is None:
+        raise ValidationFailed(_("No supervisory organisation with a number prefix is configured."),
+                               code="validation.no_supervising_org", field="supervising_org")
+    return found
+
+
+@transaction.atomic
+def register_case(*, actor: User, source: str, title: str, description: str, found_on: dt.date | None = None,
+                  supervising_org: Organisation | None = None, category: Category | None = None,
+                  enterprises: Sequence[Enterprise] = (), inspection_round: InspectionRound | None = None,
+                  reporter_name: str = "", reporter_contact: str = "", reporter_anonymous: bool = False,
+                  remarks: str = "", internal_note: str = "") -> Case:
+    """Register a new case (问题登记) from any intake channel."""
+    seat = policies.registering_seat(actor)
+    if seat is None:
+        raise PermissionDenied(_("You may not register cases."), code="workflow.action_not_allowed")
+    title = _required(title, "title")
+    description = _required(description, "description")
+    if source not in Case.Source.values:
+        raise ValidationFailed(_("Unknown source."), code="validation.invalid_choice", field="source")
+    enterprises = list(enterprises)
+    if seat.role == "enterprise":
+        own = list(Enterprise.objects.filter(org_id=seat.org_id))
+        if not own:
+            raise ValidationFailed(_("Your account is not linked to an enterprise profile."),
+                                   code="validation.no_enterprise")
+        enterprises, source = own, Case.Source.ENTERPRISE
+    elif seat.role == "liaison":
+        portfolio = set(LiaisonAssignment.objects.filter(liaison=actor).values_list("enterprise_id", flat=True))
+        if not enterprises or any(e.pk not in portfolio for e in enterprises):
+            raise ValidationFailed(_("A liaison officer registers demands of the enterprises in their portfolio."),
+                                   code="validation.enterprise_not_in_portfolio", field="enterprises")
+    if inspection_round is not None and seat.role == "inspector":
+        group_path = inspection_round.group.path
+        if not group_path.startswith(seat.org_path):
+            raise NotFound()
+    if supervising_org is None:
+        supervising_org = _default_supervising_org(seat)
+    elif seat.role in ("supervisor", "approver") and not supervising_org.path.startswith(seat.org_path):
+        raise NotFound()
+    if not supervising_org.code:
+        raise ValidationFailed(_("The supervising organisation has no number prefix."),
+                               code="validation.no_number_prefix", field="supervising_org")
+    case = Case.objects.create(
+        number=next_public_number(supervising_org.code, clock.today().year),
+        title=title, description=description, source=source, found_on=found_on or clock.today(),
+        supervising_org=supervising_org, category=category, inspection_round=inspection_round,
+        reporter_name=reporter_name, reporter_contact=reporter_contact, reporter_anonymous=reporter_anonymous,
+        remarks=remarks, internal_note=internal_note, registered_by=actor,
+    )
+    if enterprises:
+        case.enterprises.set(enterprises)
+    record_event(
+        actor=actor_context(actor, seat), action="case.registered", object_type="case", object_id=case.number,
+        object_repr=case.title,
+        after={**snapshot(case, ("state", "version", "title", "category_id")), "source": source,
+               "enterprises": [e.pk for e in enterprises]},
+    )
+    outbox.enqueue("case.created", {"case": case.number, "state": case.state, "actor": actor.pk})
+    return case
+
+
+# --- transition handlers -------------------------------------------------------------------------
+
+def _category(value: Any) -> Category:
+    if isinstance(value, Category):
+        return value
+    try:
+        return Category.objects.get(pk=value, is_active=True)
+    except (Category.DoesNotExist, ValueError, TypeError):
+        raise ValidationFailed(_("Unknown category."), code="validation.unknown_category", field="category") from None
+
+
+def _mode(value: Any) -> str:
+    if value not in Case.Mode.values:
+        raise ValidationFailed(_("Choose immediate, deadline or long-term rectification."),
+                               code="validation.invalid_choice", field="mode")
+    return str(value)
+
+
+def _org(value: Any, name: str) -> Organisation:
+    if isinstance(value, Organisation):
+        return value
+    try:
+        return Organisation.objects.get(pk=value, is_active=True)
+    except (Organisation.DoesNotExist, ValueError, TypeError):
+        raise ValidationFailed(_("Unknown organisation."), code="validation.unknown_org", field=name) from None
+
+
+def _date(value: Any, name: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationFailed(_("Enter a valid date (YYYY-MM-DD)."), code="validation.invalid_date",
+                               field=name) from None
+
+
+def _future_date(value: Any, name: str) -> dt.date:
+    day = _date(value, name)
+    if day <= clock.today():
+        raise ValidationFailed(_("The date must be in the future."), code="validation.date_not_future", field=name)
+    return day
+
+
+@handles("assess")
+def _assess(ctx: Context) -> Step:
+    changes: dict[str, Any] = {}
+    if ctx.inputs.get("category"):
+        changes["category"] = _category(ctx.inputs["category"])
+    if ctx.inputs.get("mode"):
+        changes["mode"] = _mode(ctx.inputs["mode"])
+    return Step(changes=changes, detail={"note": ctx.inputs.get("note") or ""})
+
+
+@handles("dismiss")
+def _dismiss(ctx: Context) -> Step:
+    return Step(detail={"reason": ctx.inputs["reason"]})
+
+
+@handles("merge")
+def _merge(ctx: Context) -> Step:
+    into_number = ctx.inputs["into"].number if isinstance(ctx.inputs["into"], Case) else str(ctx.inputs["into"])
+    survivor = get_case_for(ctx.actor, into_number)
+    if survivor.pk == ctx.case.pk:
+        raise ValidationFailed(_("A case cannot be merged into itself."), code="validation.merge_into_self",
+                               field="into")
+    if survivor.state in (State.MERGED, State.DISMISSED):
+        raise ValidationFailed(_("The surviving case is itself dismissed or merged."),
+                               code="validation.merge_into_terminal", field="into")
+    return Step(changes={"merged_into": survivor}, detail={"reason": ctx.inputs["reason"], "into": survivor.number})
+
+
+@handles("propose_handover")
+def _propose_handover(ctx: Context) -> Step:
+    inputs = ctx.inputs
+    responsible = _org(inputs["responsible_org"], "responsible_org")
+    lead = _org(inputs["lead_org"], "lead_org")
+    co_orgs = [_org(o, "co_orgs") for o in inputs.get("co_orgs") or []]
+    if lead in co_orgs or len({o.pk for o in co_orgs}) != len(co_orgs):
+        raise ValidationFailed(_("Each unit appears once: the lead unit cannot also be a co-handling unit."),
+                               code="validation.duplicate_units", field="co_orgs")
+    for org, name in [(responsible, "responsible_org"), (lead, "lead_org"), *((o, "co_orgs") for o in co_orgs)]:
+        if org.kind in (Organisation.Kind.ENTERPRISE, Organisation.Kind.SUPERVISORY,
+                        Organisation.Kind.INSPECTION_GROUP):
+            raise ValidationFailed(_("%(org)s cannot be given a handover.") % {"org": org.name},
+                                   code="validation.org_kind_not_allowed", field=name)
+    mode = _mode(inputs["mode"])
+    deadline_on = _future_date(inputs["deadline"], "deadline") if inputs.get("deadline") else None
+    ctx.case.assignments.exclude(org__in=[lead, *co_orgs]).update(status=Assignment.Status.WITHDRAWN)
+    for org, role in [(lead, Assignment.Role.LEAD), *((o, Assignment.Role.CO) for o in co_orgs)]:
+        Assignment.objects.update_or_create(
+            case=ctx.case, org=org,
+            defaults={"role": role, "status": Assignment.Status.PROPOSED, "sign_for_due_at": None,
+                      "signed_at": None, "signed_by": None, "completed_at": None},
+        )
+    changes = {"responsible_org": responsible, "mode": mode, "deadline_on": deadline_on}
+    for name in ("responsible_leader", "responsible_person", "goal"):
+        if inputs.get(name):
+            changes[name] = inputs[name]
+    return Step(changes=changes, detail={"lead_org": lead.pk, "co_orgs": [o.pk for o in co_orgs]})
+
+
+@handles("approve")
+def _approve(ctx: Context) -> Step:
+    case, now = ctx.case, ctx.now
+    if not case.assignments.filter(status=Assignment.Status.PROPOSED, role=Assignment.Role.LEAD).exists():
+        raise ValidationFailed(_("The proposal names no lead unit."), code="validation.no_lead_unit")
+    sign_for_due = _deadline(case, Clock.SIGN_FOR, now)
+    case.assignments.filter(status=Assignment.Status.PROPOSED).update(
+        status=Assignment.Status.PENDING, sign_for_due_at=sign_for_due)
+    deadline_on = case.deadline_on
+    if deadline_on is None and case.mode == Case.Mode.IMMEDIATE and case.inspection_round_id:
+        ends = case.inspection_round.ends_on
+        deadline_on = ends if ends > clock.today() else None
+    completion = _end_of_day(deadline_on) if deadline_on else _deadline(case, Clock.COMPLETION, now)
+    return Step(changes={"deadline_on": deadlines.local_date(completion)},
+                clocks={Clock.SIGN_FOR: sign_for_due, Clock.COMPLETION: completion},
+                detail={"note": ctx.inputs.get("note") or ""})
+
+
+@handles("reject")
+def _reject(ctx: Context) -> Step:
+    ctx.case.assignments.filter(status=Assignment.Status.PROPOSED).update(status=Assignment.Status.WITHDRAWN)
+    return Step(detail={"reason": ctx.inputs["reason"]})
+
+
+def _lead(case: Case) -> Assignment:
+    return case.assignments.select_for_update().get(role=Assignment.Role.LEAD,
+                                                    status__in=policies.ACTIVE_ASSIGNMENT)
+
+
+def _own_assignment(ctx: Context, statuses: Iterable[str]) -> Assignment:
+    """The assignment of the acting organisation (or the one it stands above)."""
+    for assignment in ctx.case.assignments.select_related("org").filter(status__in=list(statuses)):
+        if assignment.org.path.startswith(ctx.seat.org_path):
+            return assignment
+    raise ValidationFailed(_("Your unit has no assignment on this case in a state that allows this."),
+                           code="workflow.no_assignment")
+
+
+@handles("sign_for")
+def _sign_for(ctx: Context) -> Step:
+    lead = _lead(ctx.case)
+    if lead.status != Assignment.Status.PENDING:
+        raise IllegalTransition(code="workflow.already_signed_for")
+    Assignment.objects.filter(pk=lead.pk).update(status=Assignment.Status.SIGNED, signed_at=ctx.now,
+                                                 signed_by=ctx.actor, sign_for_due_at=None)
+    return Step(detail={"org": lead.org_id, "late": bool(lead.sign_for_due_at and ctx.now > lead.sign_for_due_at)})
+
+
+@handles("decline")
+def _decline(ctx: Context) -> Step:
+    window = ctx.case.decline_due_at
+    if window is not None and ctx.now > window:
+        raise ValidationFailed(_("The window for returning this handover has closed; sign for it and ask the "
+                                 "supervising body to reassign."), code="workflow.decline_window_closed")
+    lead = _lead(ctx.case)
+    lead.status, lead.note, lead.sign_for_due_at = Assignment.Status.DECLINED, ctx.inputs["reason"], None
+    lead.save(update_fields=["status", "note", "sign_for_due_at"])
+    ctx.case.assignments.exclude(pk=lead.pk).filter(status__in=policies.ACTIVE_ASSIGNMENT).update(
+        status=Assignment.Status.WITHDRAWN, sign_for_due_at=None)
+    return Step(detail={"reason": ctx.inputs["reason"], "org": lead.org_id})
+
+
+@handles("sign_for_assignment")
+def _sign_for_assignment(ctx: Context) -> Step:
+    own = _own_assignment(ctx, [Assignment.Status.PENDING])
+    Assignment.objects.filter(pk=own.pk).update(status=Assignment.Status.SIGNED, signed_at=ctx.now,
+                                                signed_by=ctx.actor, sign_for_due_at=None)
+    return Step(detail={"org": own.org_id})
+
+
+@handles("report_progress")
+def _report_progress(ctx: Context) -> Step:
+    own = _own_assignment(ctx, [Assignment.Status.SIGNED, Assignment.Status.DONE])
+    report = ProgressReport.objects.create(case=ctx.case, org=own.org, author=ctx.actor, text=ctx.inputs["text"],
+                                           reported_at=ctx.now)
+    files_in = ctx.inputs.get("evidence") or []
+    for upload in files_in:
+        _store_evidence(ctx.case, upload, actor=ctx.actor, purpose=Evidence.Purpose.PROGRESS, report=report)
+    return Step(changes={"progress_summary": ctx.inputs["text"]},
+                detail={"report": report.pk, "evidence": len(files_in)})
+
+
+@handles("complete_assignment")
+def _complete_assignment(ctx: Context) -> Step:
+    own = _own_assignment(ctx, [Assignment.Status.SIGNED])
+    Assignment.objects.filter(pk=own.pk).update(status=Assignment.Status.DONE, completed_at=ctx.now)
+    return Step(detail={"org": own.org_id})
+
+
+@handles("request_extension")
+def _request_extension(ctx: Context) -> Step:
+    if ctx.case.extension_requests.filter(status=ExtensionRequest.Status.PENDING).exists():
+        raise ValidationFailed(_("An extension request is already waiting for a decision."),
+                               code="workflow.extension_pending")
+    requested = _future_date(ctx.inputs["requested_deadline"], "requested_deadline")
+    if ctx.case.deadline_on and requested <= ctx.case.deadline_on:
+        raise ValidationFailed(_("The requested deadline must be later than the current one."),
+                               code="validation.deadline_not_later", field="requested_deadline")
+    request = ExtensionRequest.objects.create(
+        case=ctx.case, requested_by=ctx.actor, requested_at=ctx.now, requested_deadline=requested,
+        previous_deadline=ctx.case.completion_due_at, reason=ctx.inputs["reason"])
+    return Step(detail={"request": request.pk, "requested_deadline": requested, "reason": ctx.inputs["reason"]})
+
+
+@handles("decide_extension")
+def _decide_extension(ctx: Context) -> Step:
+    request = ctx.case.extension_requests.select_for_update().filter(status=ExtensionRequest.Status.PENDING).first()
+    if request is None:
+        raise ValidationFailed(_("There is no extension request to decide."), code="workflow.no_extension_pending")
+    granted = _boolean(ctx.inputs.get("granted"), "granted")
+    request.status = ExtensionRequest.Status.GRANTED if granted else ExtensionRequest.Status.REFUSED
+    request.decided_by, request.decided_at = ctx.actor, ctx.now
+    request.decision_note = ctx.inputs.get("note") or ""
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    changes: dict[str, Any] = {}
+    if granted:
+        changes = {"deadline_on": request.requested_deadline,
+                   "completion_due_at": _end_of_day(request.requested_deadline)}
+    return Step(changes=changes, detail={"request": request.pk, "granted": granted})
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("true", "1", "yes", "on"):
+        return True
+    if str(value).lower() in ("false", "0", "no", "off"):
+        return False
+    raise ValidationFailed(_("Answer yes or no."), code="validation.required", field=name)
+
+
+@handles("put_on_ledger")
+def _put_on_ledger(ctx: Context) -> Step:
+    review = _future_date(ctx.inputs["review_date"], "review_date")
+    return Step(clocks={Clock.LEDGER_REVIEW: _end_of_day(review)}, detail={"reason": ctx.inputs["reason"]})
+
+
+@handles("resume")
+def _resume(ctx: Context) -> Step:
+    completion = _deadline(ctx.case, Clock.COMPLETION, ctx.now)
+    return Step(changes={"deadline_on": deadlines.local_date(completion)}, clocks={Clock.COMPLETION: completion},
+                detail={"note": ctx.inputs.get("note") or ""})
+
+
+@handles("submit_for_acceptance")
+def _submit_for_acceptance(ctx: Context) -> Step:
+    case = ctx.case
+    lead = _lead(case)
+    if lead.status == Assignment.Status.SIGNED:
+        Assignment.objects.filter(pk=lead.pk).update(status=Assignment.Status.DONE, completed_at=ctx.now)
+    unfinished = case.assignments.filter(status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED])
+    if unfinished.exists():
+        names = "、".join(unfinished.values_list("org__name", flat=True))
+        raise ValidationFailed(_("These units have not finished their part: %(units)s.") % {"units": names},
+                               code="workflow.assignments_unfinished")
+    if not case.evidence.exists():
+        raise ValidationFailed(_("Attach evidence (佐证材料) before submitting for acceptance."),
+                               code="workflow.evidence_missing")
+    changes: dict[str, Any] = {"progress_summary": ctx.inputs["summary"]}
+    if ctx.inputs.get("institution_building"):
+        changes["institution_building"] = ctx.inputs["institution_building"]
+    return Step(changes=changes)
+
+
+def _checklist(value: Any) -> dict[str, bool]:
+    if not isinstance(value, dict) or not value:
+        raise ValidationFailed(_("Fill in the acceptance checklist."), code="validation.checklist_missing",
+                               field="checklist")
+    checklist = {str(k): bool(v) for k, v in value.items()}
+    missing = [k for k, v in checklist.items() if not v]
+    if missing:
+        raise ValidationFailed(
+            _("Items not met: %(items)s. Return the case for rework instead.") % {"items": "、".join(missing)},
+            code="workflow.checklist_not_met", field="checklist")
+    return checklist
+
+
+@handles("accept")
+def _accept(ctx: Context) -> Step:
+    checklist = _checklist(ctx.inputs["checklist"])
+    acceptance = Acceptance.objects.create(case=ctx.case, verdict=Acceptance.Verdict.PASSED, checklist=checklist,
+                                           opinion=ctx.inputs["opinion"], accepted_by=ctx.actor,
+                                           decided_at=ctx.now)
+    return Step(detail={"acceptance": acceptance.pk, "opinion": ctx.inputs["opinion"]})
+
+
+def _reopen_assignments(case: Case) -> None:
+    case.assignments.filter(status=Assignment.Status.DONE).update(status=Assignment.Status.SIGNED,
+                                                                  completed_at=None)
+
+
+@handles("return_for_rework")
+def _return_for_rework(ctx: Context) -> Step:
+    Acceptance.objects.create(case=ctx.case, verdict=Acceptance.Verdict.REWORK, checklist={},
+                              opinion=ctx.inputs["reason"], accepted_by=ctx.actor, decided_at=ctx.now)
+    _reopen_assignments(ctx.case)
+    return Step(changes={"rework_count": F("rework_count") + 1}, detail={"reason": ctx.inputs["reason"]})
+
+
+@handles("record_followup")
+def _record_followup(ctx: Context) -> Step:
+    inputs = ctx.inputs
+    solved = inputs.get("solved")
+    if solved not in FollowUp.Solved.values:
+        raise ValidationFailed(_("Say whether the problem is solved."), code="validation.invalid_choice",
+                               field="solved")
+    channel = inputs.get("channel") or ""
+    if ctx.seat.role == "enterprise":
+        channel = FollowUp.Channel.PORTAL
+    if channel not in FollowUp.Channel.values:
+        raise ValidationFailed(_("Choose how the follow-up was made."), code="validation.invalid_choice",
+                               field="channel")
+    satisfaction = inputs.get("satisfaction")
+    if solved != FollowUp.Solved.UNREACHABLE:
+        try:
+            satisfaction = int(satisfaction)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            satisfaction = None
+        if satisfaction not in FollowUp.Satisfaction.values:
+            raise ValidationFailed(_("Choose a satisfaction level."), code="validation.invalid_choice",
+                                   field="satisfaction")
+    else:
+        satisfaction = None
+    override = (inputs.get("override_reason") or "").strip()
+    if solved == FollowUp.Solved.UNREACHABLE:
+        outcome = "unreachable"
+    elif solved == FollowUp.Solved.SOLVED and satisfaction is not None and satisfaction >= SATISFIED_AT_LEAST:
+        outcome = "satisfied"
+    else:
+        outcome = "unsatisfied"
+    if override:
+        if ctx.seat.role != "supervisor":
+            raise PermissionDenied(_("Only a supervisor may close despite the enterprise's answer."),
+                                   code="workflow.override_not_allowed")
+        if outcome != "unsatisfied":
+            raise ValidationFailed(_("An override reason is only needed when the answer sends the case back."),
+                                   code="validation.override_not_needed", field="override_reason")
+        outcome = "satisfied"
+    followup = FollowUp.objects.create(case=ctx.case, channel=channel, solved=solved, satisfaction=satisfaction,
+                                       note=inputs.get("note") or "", override_reason=override,
+                                       recorded_by=ctx.actor, recorded_at=ctx.now)
+    changes: dict[str, Any] = {}
+    if outcome == "unsatisfied":
+        _reopen_assignments(ctx.case)
+        changes["reopen_count"] = F("reopen_count") + 1
+    return Step(outcome=outcome, changes=changes,
+                detail={"followup": followup.pk, "solved": solved, "satisfaction": satisfaction,
+                        "override_reason": override})
+
+
+@handles("waive_followup")
+def _waive_followup(ctx: Context) -> Step:
+    return Step(changes={"followup_waived_reason": ctx.inputs["reason"]})
+
+
+@handles("close")
+def _close(ctx: Context) -> Step:
+    case = ctx.case
+    if not case.acceptances.filter(verdict=Acceptance.Verdict.PASSED).exists():
+        raise IllegalTransition(_("A case is closed only after it has been accepted."),
+                                code="workflow.not_accepted")
+    return Step(changes={"closure_opinion": ctx.inputs["opinion"], "closed_at": ctx.now, "closed_by": ctx.actor})
+
+
+@handles("record_recheck")
+def _record_recheck(ctx: Context) -> Step:
+    held = _boolean(ctx.inputs.get("held"), "held")
+    recheck = Recheck.objects.create(case=ctx.case, held=held, note=ctx.inputs.get("note") or "",
+                                     checked_by=ctx.actor, checked_at=ctx.now)
+    changes: dict[str, Any] = {}
+    if not held:
+        _reopen_assignments(ctx.case)
+        changes["reopen_count"] = F("reopen_count") + 1
+    return Step(outcome="held" if held else "relapsed", changes=changes, detail={"recheck": recheck.pk})
+
+
+# --- evidence ------------------------------------------------------------------------------------
+
+def _store_evidence(case: Case, upload: Any, *, actor: User, purpose: str,
+                    report: ProgressReport | None = None) -> Evidence:
+    name = getattr(upload, "name", "") or "file"
+    max_bytes = settings.TAIZHANG_MAX_UPLOAD_BYTES
+    files.check_size(getattr(upload, "size", 0) or 0, max_bytes)
+    data = upload.read(max_bytes + 1)
+    kind = files.check_upload(name, data, max_bytes=max_bytes)
+    digest = hashlib.sha256(data).hexdigest()
+    evidence = Evidence(case=case, progress_report=report, purpose=purpose, original_name=name[:200],
+                        content_type=kind.mime, size=len(data), sha256=digest, uploaded_by=actor,
+                        uploaded_at=clock.now())
+    evidence.file.save(digest, ContentFile(data), save=False)
+    evidence.save()
+    return evidence
+
+
+@transaction.atomic
+def attach_evidence(case: Case | str, upload: Any, *, actor: User, purpose: str = Evidence.Purpose.OTHER) -> Evidence:
+    """Attach a file to a case outside a progress report (e.g. before submitting for acceptance)."""
+    number = case if isinstance(case, str) else case.number
+    current = get_case_for(actor, number, for_update=True)
+    if current.state not in (State.RECTIFYING, State.ON_LEDGER, State.AWAITING_ACCEPTANCE, State.CLOSED):
+        raise IllegalTransition(_("Evidence can be added while the case is being rectified or re-checked."),
+                                code="workflow.evidence_not_allowed")
+    seat = next((s for s in policies.seats(actor)
+                 if s.role in ("handler", "unit_leader", "supervisor", "inspector")), None)
+    if seat is None or policies.acting_seat(actor, "report_progress", current) is None and seat.role in (
+            "handler", "unit_leader"):
+        raise PermissionDenied(code="workflow.action_not_allowed")
+    evidence = _store_evidence(current, upload, actor=actor, purpose=purpose)
+    record_event(actor=actor_context(actor, seat), action="case.evidence_added", object_type="case",
+                 object_id=current.number, object_repr=current.title,
+                 after={"evidence": evidence.pk, "name": evidence.original_name, "sha256": evidence.sha256,
+                        "size": evidence.size})
+    outbox.enqueue("case.evidence_added", {"case": current.number, "evidence": evidence.pk})
+    return evidence
+
+
+# --- named services, one per action ---------------------------------------------------------------
+
+def _named(action: str) -> Callable[..., Case]:
+    def service(case: Case | str, *, actor: User, version: int | None = None, **inputs: Any) -> Case:
+        return perform_action(case, action, actor=actor, version=version, **inputs)
+
+    service.__name__ = service.__qualname__ = action
+    service.__doc__ = f"Perform the workflow action “{action}” (see cases/workflow.py)."
+    return service
+
+
+assess_case = _named("assess")
+dismiss_case = _named("dismiss")
+merge_case = _named("merge")
+propose_handover = _named("propose_handover")
+approve_handover = _named("approve")
+reject_handover = _named("reject")
+sign_for_case = _named("sign_for")
+decline_case = _named("decline")
+sign_for_assignment = _named("sign_for_assignment")
+report_progress = _named("report_progress")
+complete_assignment = _named("complete_assignment")
+request_extension = _named("request_extension")
+decide_extension = _named("decide_extension")
+put_case_on_ledger = _named("put_on_ledger")
+resume_case = _named("resume")
+submit_for_acceptance = _named("submit_for_acceptance")
+accept_case = _named("accept")
+return_for_rework = _named("return_for_rework")
+record_followup = _named("record_followup")
+waive_followup = _named("waive_followup")
+close_case = _named("close")
+record_recheck = _named("record_recheck")
+
+
+def available_actions(user: User, case: Case) -> list[Transition]:
+    """The transitions `user` may start on `case` now, in table order."""
+    return [t for t in actions_from(case.state) if policies.acting_seat(user, t.action, case) is not None]

@@ -1,0 +1,75 @@
+"""Transactional outbox: `enqueue` inside the writer's transaction, delivery after commit."""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from taizhang.core import clock
+from taizhang.core.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[OutboxMessage], None]
+_handlers: dict[str, list[Handler]] = {}
+
+
+def register_handler(topic_prefix: str, handler: Handler) -> None:
+    """Subscribe `handler` to every topic starting with `topic_prefix` ("" for all)."""
+    _handlers.setdefault(topic_prefix, []).append(handler)
+
+
+def handlers_for(topic: str) -> list[Handler]:
+    return [h for prefix, hs in _handlers.items() if topic.startswith(prefix) for h in hs]
+
+
+def enqueue(topic: str, payload: dict[str, Any]) -> OutboxMessage:
+    message = OutboxMessage.objects.create(topic=topic, payload=payload, available_at=clock.now())
+    transaction.on_commit(_wake_worker)
+    return message
+
+
+def _wake_worker() -> None:
+    from taizhang.core.tasks import deliver_outbox
+
+    try:
+        deliver_outbox.enqueue()
+    except Exception:  # the periodic sweep delivers it later
+        logger.exception("could not enqueue outbox delivery")
+
+
+RETRY_BACKOFF_SECONDS = [10, 60, 300, 1800, 7200]
+
+
+def deliver_pending(limit: int = 200) -> int:
+    """Deliver up to `limit` due messages; each is claimed with a row lock (skip_locked) so
+    several workers never deliver the same message twice. Returns how many were delivered."""
+    delivered = 0
+    now = clock.now()
+    while delivered < limit:
+        with transaction.atomic():
+            message = (
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(delivered_at__isnull=True, available_at__lte=now)
+                .order_by("available_at", "pk")
+                .first()
+            )
+            if message is None:
+                break
+            try:
+                for handler in handlers_for(message.topic):
+                    handler(message)
+            except Exception as exc:
+                message.attempts += 1
+                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                backoff = RETRY_BACKOFF_SECONDS[min(message.attempts, len(RETRY_BACKOFF_SECONDS)) - 1]
+                message.available_at = now + timezone.timedelta(seconds=backoff)
+                message.save(update_fields=["attempts", "last_error", "available_at"])
+                continue
+            message.delivered_at = clock.now()
+            message.attempts += 1
+            message.save(update_fields=["delivered_at", "attempts"])
+            delivered += 1
+    return delivered

@@ -1,0 +1,69 @@
+"""Deadline computation: the clock's time limit (category × mode) applied in working days."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from taizhang.cases.workflow import Clock
+from taizhang.core import workdays
+from taizhang.sla.models import TimeLimit
+
+
+@dataclass(frozen=True)
+class Limit:
+    amount: int
+    unit: str = TimeLimit.Unit.WORKDAYS
+
+
+# Defaults from published practice: sign-for within 1 working day and return within 2 (北京接诉即办),
+# 限期整改 within 15 working days, progress every 5 working days, follow-up within 5 working days of
+# acceptance, 回头看 three months after closure. 立行立改 falls within the inspection period when the
+# case belongs to a round, else 5 working days; 长期整改 gets 60 working days between reviews.
+DEFAULT_LIMITS: dict[tuple[Clock, str], Limit] = {
+    (Clock.SIGN_FOR, ""): Limit(1),
+    (Clock.DECLINE_WINDOW, ""): Limit(2),
+    (Clock.PROGRESS_REPORT, ""): Limit(5),
+    (Clock.COMPLETION, "immediate"): Limit(5),
+    (Clock.COMPLETION, "deadline"): Limit(15),
+    (Clock.COMPLETION, "long_term"): Limit(60),
+    (Clock.COMPLETION, ""): Limit(15),
+    (Clock.LEDGER_REVIEW, ""): Limit(60),
+    (Clock.FOLLOWUP, ""): Limit(5),
+    (Clock.RECHECK, ""): Limit(90, TimeLimit.Unit.DAYS),
+}
+
+
+def limit_for(clock: Clock, category_ids: list[int], mode: str) -> Limit:
+    """The most specific configured limit: own category, then ancestors (nearest first), then any
+    category; within each, the exact mode before any mode. Falls back to DEFAULT_LIMITS."""
+    rows = {
+        (row.category_id, row.mode): Limit(row.amount, row.unit)
+        for row in TimeLimit.objects.filter(clock=clock).only("category_id", "mode", "amount", "unit")
+    }
+    for category_id in [*reversed(category_ids), None]:
+        for m in (mode, ""):
+            if (category_id, m) in rows:
+                return rows[(category_id, m)]
+    return DEFAULT_LIMITS.get((clock, mode)) or DEFAULT_LIMITS[(clock, "")]
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """A due date as an instant: the end of that day in the project's time zone."""
+    start_next = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min)
+    return timezone.make_aware(start_next, timezone.get_default_timezone()) - dt.timedelta(microseconds=1)
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return timezone.localdate(moment)
+
+
+def due_date(start: dt.datetime, limit: Limit) -> dt.date:
+    local_start = timezone.localdate(start)
+    if limit.unit == TimeLimit.Unit.DAYS:
+        return local_start + dt.timedelta(days=limit.amount)
+    return workdays.add_workdays(local_start, limit.amount)
+
+
+def deadline(clock: Clock, *, start: dt.datetime, category_ids: list[int], mode: str) -> dt.datetime:
+    return end_of_day(due_date(start, limit_for(clock, category_ids, mode)))
