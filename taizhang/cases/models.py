@@ -5,6 +5,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from taizhang.cases.workflow import STATE_LABELS, State
+from taizhang.core import clock
 from taizhang.orgs.models import Enterprise, InspectionRound, Organisation
 
 STATE_CHOICES = [(s.value, STATE_LABELS[s]) for s in State]
@@ -135,8 +136,8 @@ class Case(models.Model):
 
     registered_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                       verbose_name=_("registered by"))
-    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at = models.DateTimeField(_("registered at"), default=clock.now)
+    updated_at = models.DateTimeField(_("updated at"), default=clock.now)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from taizhang.core import clock
+
 
 class CalendarDay(models.Model):
     """A date that breaks the Monday–Friday rule: a statutory holiday on a weekday,
@@ -44,7 +46,7 @@ class OutboxMessage(models.Model):
 
     topic = models.CharField(max_length=80, db_index=True)
     payload = models.JSONField(default=dict)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now)
     available_at = models.DateTimeField(db_index=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
