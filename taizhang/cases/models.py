@@ -31,15 +31,6 @@ class Category(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
-    @property
-    def full_name(self) -> str:
-        names = [self.name]
-        node = self.parent
-        while node is not None:
-            names.append(node.name)
-            node = node.parent
-        return " › ".join(reversed(names))
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         old_path = self.path
         with transaction.atomic():
@@ -52,6 +43,15 @@ class Category(models.Model):
                 for child in Category.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
                     child.path = self.path + child.path[len(old_path):]
                     super(Category, child).save(update_fields=["path"])
+
+    @property
+    def full_name(self) -> str:
+        names = [self.name]
+        node = self.parent
+        while node is not None:
+            names.append(node.name)
+            node = node.parent
+        return " › ".join(reversed(names))
 
     def ancestor_ids(self) -> list[int]:
         return [int(part) for part in self.path.strip("/").split("/") if part]

@@ -1,11 +1,11 @@
 """Transactional outbox: `enqueue` inside the writer's transaction, delivery after commit."""
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from taizhang.core import clock
 from taizhang.core.models import OutboxMessage
@@ -65,7 +65,7 @@ def deliver_pending(limit: int = 200) -> int:
                 message.attempts += 1
                 message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
                 backoff = RETRY_BACKOFF_SECONDS[min(message.attempts, len(RETRY_BACKOFF_SECONDS)) - 1]
-                message.available_at = now + timezone.timedelta(seconds=backoff)
+                message.available_at = now + dt.timedelta(seconds=backoff)
                 message.save(update_fields=["attempts", "last_error", "available_at"])
                 continue
             message.delivered_at = clock.now()

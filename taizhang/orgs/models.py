@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -38,16 +39,6 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def label(self) -> str:
-        return self.short_name or self.name
-
-    def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        if self.pk and self.parent and (self.parent.pk == self.pk or self.parent.path.startswith(self.path)):
-            raise ValidationError({"parent": _("An organisation cannot be placed under itself.")})
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Keep the materialised path of this node and its descendants right."""
         old_path = self.path
@@ -61,6 +52,14 @@ class Organisation(models.Model):
                 for child in Organisation.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
                     child.path = self.path + child.path[len(old_path):]
                     super(Organisation, child).save(update_fields=["path"])
+
+    @property
+    def label(self) -> str:
+        return self.short_name or self.name
+
+    def clean(self) -> None:
+        if self.pk and self.parent and (self.parent.pk == self.pk or self.parent.path.startswith(self.path)):
+            raise ValidationError({"parent": _("An organisation cannot be placed under itself.")})
 
     def subtree(self) -> "models.QuerySet[Organisation]":
         return Organisation.objects.filter(path__startswith=self.path)
