@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from taizhang.accounts.admin_access import AuditedAdmin
+from taizhang.accounts.admin_access import AuditedAdmin, RoleGatedAdmin
 from taizhang.accounts.models import Membership, User
+from taizhang.core.admin import CalendarDayAdmin, NumberSequenceAdmin, OutboxMessageAdmin
+from taizhang.core.models import CalendarDay, NumberSequence, OutboxMessage
 
 
 @admin.register(User)
@@ -30,3 +32,18 @@ class MembershipAdmin(AuditedAdmin):
     list_filter = ["role"]
     search_fields = ["user__username", "user__display_name", "org__name"]
     autocomplete_fields = ["user", "org"]
+
+
+@admin.register(CalendarDay)
+class AuditedCalendarDayAdmin(AuditedAdmin, CalendarDayAdmin):
+    pass
+
+
+@admin.register(NumberSequence)
+class GatedNumberSequenceAdmin(RoleGatedAdmin, NumberSequenceAdmin):
+    read_only = True
+
+
+@admin.register(OutboxMessage)
+class GatedOutboxMessageAdmin(RoleGatedAdmin, OutboxMessageAdmin):
+    read_only = True

@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
     name = "taizhang.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from taizhang.core import signals  # noqa: F401  (connects the receivers)

@@ -43,7 +43,7 @@ def credit_code_error(code: str) -> str | None:
     if check_character(code[:17]) != code[17]:
         return str(_("The check digit of this unified social credit code is wrong."))
     org_code = code[8:17]
-    if org_code[:8].isalnum() and organisation_code_check(org_code[:8]) != org_code[8]:
+    if organisation_code_check(org_code[:8]) != org_code[8]:
         return str(_("The organisation code inside this unified social credit code has a wrong check character."))
     return None
 

@@ -38,6 +38,8 @@ def _sniff_zip(data: bytes) -> FileType | None:
             names = archive.namelist()
     except (zipfile.BadZipFile, ValueError):
         return None
+    if any(name.lower().endswith("vbaproject.bin") for name in names):
+        return None  # macro-enabled Office files are refused whatever their name says
     if "[Content_Types].xml" in names:
         for marker, kind in OOXML_MARKERS.items():
             if any(name.startswith(marker) for name in names):
@@ -63,14 +65,18 @@ def sniff(data: bytes) -> FileType | None:
         return _sniff_zip(data)
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return OLE
-    if b"\x00" not in data[:8192]:
-        try:
-            data[:8192].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            if exc.start < 8188:  # a multi-byte character cut at the boundary is fine
-                return None
+    if b"\x00" not in data[:8192] and any(_decodes(data[:8192], enc) for enc in ("utf-8", "gb18030")):
         return TEXT
     return None
+
+
+def _decodes(window: bytes, encoding: str) -> bool:
+    """Whether `window` is text in `encoding`; a multi-byte character cut at the end is fine."""
+    try:
+        window.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(window) - 4
+    return True
 
 
 def check_size(size: int, max_bytes: int) -> None:

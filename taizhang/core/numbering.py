@@ -1,4 +1,5 @@
-"""Race-safe public numbers: one UPDATE … RETURNING per number, so concurrent writers never collide."""
+"""Race-safe public numbers: an UPDATE takes the counter row's lock until the transaction ends, so
+concurrent writers queue on it and never draw the same number."""
 
 from django.db import IntegrityError, transaction
 from django.db.models import F

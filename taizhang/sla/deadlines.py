@@ -33,6 +33,34 @@ DEFAULT_LIMITS: dict[tuple[Clock, str], Limit] = {
     (Clock.RECHECK, ""): Limit(90, TimeLimit.Unit.DAYS),
 }
 
+# Where each default comes from; stored in `TimeLimit.basis` when the defaults are seeded.
+DEFAULT_BASIS: dict[tuple[Clock, str], str] = {
+    (Clock.SIGN_FOR, ""): "参照北京市接诉即办实践：承办单位1个工作日内签收",
+    (Clock.DECLINE_WINDOW, ""): "参照北京市接诉即办实践：不属于本单位职责的，2个工作日内申请退回",
+    (Clock.PROGRESS_REPORT, ""): "整改期间每5个工作日报送一次整改进展",
+    (Clock.COMPLETION, "immediate"): "立行立改：在巡察期间内完成；不属于巡察轮次的，5个工作日内整改到位",
+    (Clock.COMPLETION, "deadline"): "限期整改：15个工作日内整改到位",
+    (Clock.COMPLETION, "long_term"): "长期整改：每60个工作日复核一次，挂账推进",
+    (Clock.COMPLETION, ""): "未定整改方式时按限期整改，15个工作日",
+    (Clock.LEDGER_REVIEW, ""): "挂账整改事项每60个工作日复核",
+    (Clock.FOLLOWUP, ""): "验收通过后5个工作日内回访企业",
+    (Clock.RECHECK, ""): "销号3个月后开展回头看",
+}
+
+
+def seed_default_time_limits(model: type[TimeLimit] = TimeLimit) -> int:
+    """Store DEFAULT_LIMITS as "any category" rows with their basis, so admins can see and edit them.
+    Rows that exist already are left as they are. Returns how many rows were created. `model` lets a
+    data migration pass its historical model."""
+    created = 0
+    for (clock, mode), limit in DEFAULT_LIMITS.items():
+        _, is_new = model.objects.get_or_create(
+            clock=clock.value, category=None, mode=mode,
+            defaults={"amount": limit.amount, "unit": str(limit.unit), "basis": DEFAULT_BASIS[(clock, mode)]},
+        )
+        created += is_new
+    return created
+
 
 def limit_for(clock: Clock, category_ids: list[int], mode: str) -> Limit:
     """The most specific configured limit: own category, then ancestors (nearest first), then any
