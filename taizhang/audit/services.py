@@ -1,16 +1,22 @@
-"""The one writer of audit events. Call it inside the transaction of the write it records."""
+"""The writers of audit events. Call them inside the transaction of the write they record.
+
+`record_event` appends one event; `bulk.append_events` many. Both build events with `build_event`
+and extend the chain under the lock of the single `AuditChainHead` row, so the chain grows one
+writer at a time.
+"""
 
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 
-from taizhang.audit.chain import HASHED_FIELDS, event_hash
+from taizhang.audit.chain import json_value, occurred_at_text, seal
 from taizhang.audit.models import AuditChainHead, AuditEvent
 from taizhang.core import clock
 from taizhang.core.middleware import current_request_id
+
+__all__ = ["SYSTEM", "ActorContext", "build_event", "lock_head", "occurred_at_text", "record_event"]
 
 
 @dataclass(frozen=True)
@@ -27,43 +33,45 @@ class ActorContext:
 SYSTEM = ActorContext(user_id=None, name="system")
 
 
-def occurred_at_text(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+def require_transaction(writer: str) -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"{writer} must run inside the transaction of the write it records")
+
+
+def build_event(*, actor: ActorContext, action: str, object_type: str, object_id: Any, object_repr: str = "",
+                before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+                request_id: str | None = None, occurred_at: dt.datetime | None = None) -> AuditEvent:
+    """An unsaved, unsealed event. `occurred_at` defaults to the clock (bulk writers replaying history
+    may pass it); values are normalised to what the database gives back, so the hash survives a
+    round trip."""
+    moment = (occurred_at or clock.now()).astimezone(dt.UTC)
+    return AuditEvent(
+        occurred_at=moment, actor_id=actor.user_id, actor_name=actor.name, actor_role=actor.role,
+        actor_org=actor.org_name, actor_org_id=actor.org_id, action=action, object_type=object_type,
+        object_id=str(object_id), object_repr=object_repr[:200], before=json_value(before),
+        after=json_value(after), request_id=request_id if request_id is not None else current_request_id.get(),
+    )
+
+
+def lock_head() -> AuditChainHead:
+    """The chain head, locked until the end of the transaction."""
+    AuditChainHead.objects.get_or_create(id=1)
+    return AuditChainHead.objects.select_for_update().get(id=1)
+
+
+def move_head(head: AuditChainHead, last: AuditEvent) -> None:
+    head.seq, head.hash = last.seq, last.hash
+    head.save(update_fields=["seq", "hash"])
 
 
 def record_event(*, actor: ActorContext, action: str, object_type: str, object_id: Any, object_repr: str = "",
                  before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
                  request_id: str | None = None) -> AuditEvent:
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("record_event must run inside the transaction of the write it records")
-    # Lock the head row: the chain grows one event at a time.
-    AuditChainHead.objects.get_or_create(id=1)
-    AuditChainHead.objects.filter(id=1).update(seq=F("seq") + 1)
-    head = AuditChainHead.objects.get(id=1)
-    moment = clock.now().astimezone(dt.UTC)
-    fields: dict[str, Any] = {
-        "seq": head.seq,
-        "occurred_at": occurred_at_text(moment),
-        "actor_id": actor.user_id,
-        "actor_name": actor.name,
-        "actor_role": actor.role,
-        "actor_org": actor.org_name,
-        "actor_org_id": actor.org_id,
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "object_repr": object_repr[:200],
-        "before": before or {},
-        "after": after or {},
-        "request_id": request_id if request_id is not None else current_request_id.get(),
-    }
-    assert set(fields) == set(HASHED_FIELDS)
-    digest = event_hash(head.hash, fields)
-    event = AuditEvent.objects.create(
-        seq=head.seq, occurred_at=moment, actor_id=actor.user_id, actor_name=actor.name, actor_role=actor.role,
-        actor_org=actor.org_name, actor_org_id=actor.org_id, action=action, object_type=object_type,
-        object_id=fields["object_id"], object_repr=fields["object_repr"], before=fields["before"],
-        after=fields["after"], request_id=fields["request_id"], prev_hash=head.hash, hash=digest,
-    )
-    AuditChainHead.objects.filter(id=1).update(hash=digest)
+    require_transaction("record_event")
+    head = lock_head()  # first, so that times follow the chain's order
+    event = build_event(actor=actor, action=action, object_type=object_type, object_id=object_id,
+                        object_repr=object_repr, before=before, after=after, request_id=request_id)
+    seal(event, seq=head.seq + 1, prev_hash=head.hash)
+    event.save(force_insert=True)
+    move_head(head, event)
     return event
