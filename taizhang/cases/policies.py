@@ -1,7 +1,7 @@
 """The one place that decides who may see and do what with a case (DESIGN.md §4).
 
 `scope(user, action)` gives the cases a user may act on (or see, for "view");
-`can(user, action, case)` answers for one case; `acting_membership` names the membership that
+`can(user, action, case)` answers for one case; `acting_seat` names the membership that
 authorises an action, which the audit trail records. Nothing else filters cases by hand.
 """
 
@@ -12,7 +12,15 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from taizhang.accounts.models import Membership, User
 from taizhang.accounts.roles import Role
 from taizhang.cases.models import Assignment, Case
-from taizhang.cases.workflow import HANDED_OVER_STATES, REGISTER_ROLES, Party, Transition, transition_for
+from taizhang.cases.workflow import (
+    HANDED_OVER_STATES,
+    REGISTER_ROLES,
+    TRANSITIONS,
+    Party,
+    State,
+    Transition,
+    transition_for,
+)
 from taizhang.orgs.models import LiaisonAssignment
 
 VIEW = "view"
@@ -66,12 +74,14 @@ def _seat_q(user: User, seat: Seat) -> Q | None:
     if seat.role == Role.INSPECTOR:
         q = Q(inspection_round__group__path__startswith=seat.org_path) | Q(registered_by=user)
     if seat.role == Role.LIAISON:
+        # The portfolio only: a demand registered earlier is not kept once the enterprise moves on.
         portfolio = LiaisonAssignment.objects.filter(liaison=user).values("enterprise_id")
         q = Q(Exists(Case.enterprises.through.objects.filter(case_id=OuterRef("pk"),
-                                                             enterprise_id__in=portfolio))) | Q(registered_by=user)
+                                                             enterprise_id__in=portfolio)))
     if seat.role == Role.ENTERPRISE:
+        # The enterprise of this seat only, even for cases the user registered for another one.
         own = Case.enterprises.through.objects.filter(case_id=OuterRef("pk"), enterprise__org_id=seat.org_id)
-        q = Q(Exists(own)) | Q(registered_by=user)
+        q = Q(Exists(own))
     return q
 
 
@@ -92,8 +102,6 @@ def scope(user: User, action: str = VIEW) -> QuerySet[Case]:
     cases = Case.objects.filter(q)
     if action != VIEW:
         roles = {seat.role for seat in seats(user)}
-        from taizhang.cases.workflow import TRANSITIONS
-
         states = {t.source for t in TRANSITIONS if t.action == action and t.roles & roles}
         cases = cases.filter(state__in=[s.value for s in states])
     return cases
@@ -113,7 +121,8 @@ def _active_assignments(case: Case) -> list[Assignment]:
 
 def _supervises(seat: Seat, case: Case) -> bool:
     if seat.role == Role.INSPECTOR:
-        return bool(case.inspection_round_id and _under(case.inspection_round.group.path, seat))
+        rnd = case.inspection_round
+        return rnd is not None and _under(rnd.group.path, seat)
     return _under(case.supervising_org.path, seat)
 
 
@@ -180,9 +189,26 @@ def sees_internal_notes(user: User) -> bool:
 
 def sees_reporter(user: User, case: Case) -> bool:
     """A reporter who asked for anonymity is never identified to the handling units."""
-    if case.registered_by_id == user.pk:
+    if not seats(user):
+        return False
+    if case.registered_by_id is not None and case.registered_by_id == user.pk:
         return True
     if case.reporter_anonymous:
         return any(s.role in (Role.SUPERVISOR, Role.APPROVER, Role.INSPECTOR) and _supervises(s, case)
                    for s in seats(user))
     return sees_internal_notes(user)
+
+
+EVIDENCE_STATES = frozenset({State.RECTIFYING, State.ON_LEDGER, State.AWAITING_ACCEPTANCE, State.CLOSED})
+EVIDENCE_SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.INSPECTOR})
+
+
+def evidence_seat(user: User, case: Case) -> Seat | None:
+    """The membership that lets `user` add evidence outside a progress report: a handling unit
+    while it may report progress, or the supervising side (acceptance, re-check) in any evidence state."""
+    if case.state not in EVIDENCE_STATES:
+        return None
+    unit_seat = acting_seat(user, "report_progress", case)
+    if unit_seat is not None:
+        return unit_seat
+    return next((s for s in seats(user) if s.role in EVIDENCE_SUPERVISING_ROLES and _supervises(s, case)), None)

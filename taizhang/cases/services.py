@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from taizhang.accounts.models import User
+from taizhang.accounts.roles import Role
 from taizhang.audit.services import ActorContext, record_event
 from taizhang.cases import policies
 from taizhang.cases.models import (
@@ -63,6 +64,8 @@ AUDITED_FIELDS = (
     *CLOCK_COLUMNS.values(),
 )
 SATISFIED_AT_LEAST = FollowUp.Satisfaction.BASICALLY_SATISFIED
+# Required inputs whose presence depends on other inputs or on the actor: their handler checks them.
+HANDLER_VALIDATED = frozenset({"granted", "held", "solved", "checklist", "satisfaction", "channel"})
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -124,6 +127,7 @@ class Step:
     changes: dict[str, Any] = field(default_factory=dict)
     detail: dict[str, Any] = field(default_factory=dict)  # extra facts for the audit event
     clocks: dict[Clock, dt.datetime] = field(default_factory=dict)  # explicit clock values
+    seat: "policies.Seat | None" = None  # the membership that authorised an outcome, when not the acting one
 
 
 @dataclass
@@ -148,14 +152,21 @@ def handles(action: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def _no_step(ctx: Context) -> Step:
+    return Step()
+
+
 @transaction.atomic
 def perform_action(case: Case | str, action: str, *, actor: User, version: int | None = None,
                    **inputs: Any) -> Case:
-    """Run `action` on `case` for `actor`. `version`, when given, must equal the case's version."""
+    """Run `action` on `case` for `actor`. `version`, when given, must equal the case's version.
+
+    The case row is locked first, so concurrent actions on one case queue up and each one checks
+    the state and version its predecessor committed; the compare-and-swap below stays as a guard."""
     if action not in ACTIONS:
         raise ValidationFailed(_("Unknown action: %(action)s.") % {"action": action}, code="workflow.unknown_action")
     number = case if isinstance(case, str) else case.number
-    current = get_case_for(actor, number)
+    current = get_case_for(actor, number, for_update=True)
     transition = transition_for(current.state, action)
     if transition is None:
         raise IllegalTransition(
@@ -175,12 +186,13 @@ def perform_action(case: Case | str, action: str, *, actor: User, version: int |
         raise ValidationFailed(_("Unexpected input: %(names)s.") % {"names": ", ".join(sorted(unexpected))},
                                code="validation.unexpected_input")
     for name in transition.required_inputs:
-        if name not in ("granted", "held", "solved", "checklist"):
+        if name not in HANDLER_VALIDATED:
             clean[name] = _required(clean[name], name)
     now = clock.now()
     ctx = Context(case=current, actor=actor, seat=seat, transition=transition, inputs=clean, now=now)
     before = snapshot(current)
-    step = HANDLERS.get(action, lambda _ctx: Step())(ctx)
+    step = HANDLERS.get(action, _no_step)(ctx)
+    seat = step.seat or seat
     target = transition.targets[step.outcome]
     changes = dict(step.changes)
     for which in clocks_stopped(transition, step.outcome):
@@ -388,7 +400,7 @@ def _approve(ctx: Context) -> Step:
     case.assignments.filter(status=Assignment.Status.PROPOSED).update(
         status=Assignment.Status.PENDING, sign_for_due_at=sign_for_due)
     deadline_on = case.deadline_on
-    if deadline_on is None and case.mode == Case.Mode.IMMEDIATE and case.inspection_round_id:
+    if deadline_on is None and case.mode == Case.Mode.IMMEDIATE and case.inspection_round is not None:
         ends = case.inspection_round.ends_on
         deadline_on = ends if ends > clock.today() else None
     completion = _end_of_day(deadline_on) if deadline_on else _deadline(case, Clock.COMPLETION, now)
@@ -449,16 +461,23 @@ def _sign_for_assignment(ctx: Context) -> Step:
     return Step(detail={"org": own.org_id})
 
 
+def _uploads(value: Any) -> list[Any]:
+    """One upload or a list of them."""
+    if not value:
+        return []
+    return [value] if hasattr(value, "read") else list(value)
+
+
 @handles("report_progress")
 def _report_progress(ctx: Context) -> Step:
     own = _own_assignment(ctx, [Assignment.Status.SIGNED, Assignment.Status.DONE])
+    checked = [_checked_upload(upload) for upload in _uploads(ctx.inputs.get("evidence"))]
     report = ProgressReport.objects.create(case=ctx.case, org=own.org, author=ctx.actor, text=ctx.inputs["text"],
                                            reported_at=ctx.now)
-    files_in = ctx.inputs.get("evidence") or []
-    for upload in files_in:
+    for upload in checked:
         _store_evidence(ctx.case, upload, actor=ctx.actor, purpose=Evidence.Purpose.PROGRESS, report=report)
     return Step(changes={"progress_summary": ctx.inputs["text"]},
-                detail={"report": report.pk, "evidence": len(files_in)})
+                detail={"report": report.pk, "evidence": len(checked)})
 
 
 @handles("complete_assignment")
@@ -570,12 +589,32 @@ def _reopen_assignments(case: Case) -> None:
                                                                   completed_at=None)
 
 
+def _reopen(ctx: Context) -> Step:
+    """Back to rectification (二次督办, relapse): parts reopened, a fresh deadline, one more reopen."""
+    _reopen_assignments(ctx.case)
+    step = _fresh_completion(ctx)
+    step.changes["reopen_count"] = F("reopen_count") + 1
+    return step
+
+
+def _fresh_completion(ctx: Context) -> Step:
+    """A new completion deadline from the time limits; the ledger's deadline follows it."""
+    completion = _deadline(ctx.case, Clock.COMPLETION, ctx.now)
+    return Step(changes={"deadline_on": deadlines.local_date(completion)}, clocks={Clock.COMPLETION: completion})
+
+
 @handles("return_for_rework")
 def _return_for_rework(ctx: Context) -> Step:
     Acceptance.objects.create(case=ctx.case, verdict=Acceptance.Verdict.REWORK, checklist={},
                               opinion=ctx.inputs["reason"], accepted_by=ctx.actor, decided_at=ctx.now)
     _reopen_assignments(ctx.case)
-    return Step(changes={"rework_count": F("rework_count") + 1}, detail={"reason": ctx.inputs["reason"]})
+    # Rework keeps the agreed deadline while it is ahead; past it, the unit gets a fresh time limit.
+    step = _fresh_completion(ctx)
+    if ctx.case.deadline_on is not None and _end_of_day(ctx.case.deadline_on) > ctx.now:
+        step = Step(clocks={Clock.COMPLETION: _end_of_day(ctx.case.deadline_on)})
+    step.changes["rework_count"] = F("rework_count") + 1
+    step.detail["reason"] = ctx.inputs["reason"]
+    return step
 
 
 @handles("record_followup")
@@ -602,15 +641,18 @@ def _record_followup(ctx: Context) -> Step:
                                    field="satisfaction")
     else:
         satisfaction = None
-    override = (inputs.get("override_reason") or "").strip()
+    override = str(inputs.get("override_reason") or "").strip()
     if solved == FollowUp.Solved.UNREACHABLE:
         outcome = "unreachable"
     elif solved == FollowUp.Solved.SOLVED and satisfaction is not None and satisfaction >= SATISFIED_AT_LEAST:
         outcome = "satisfied"
     else:
         outcome = "unsatisfied"
+    overriding_seat = None
     if override:
-        if ctx.seat.role != "supervisor":
+        overriding_seat = next((s for s in policies.seats(ctx.actor) if s.role == Role.SUPERVISOR
+                                and policies.seat_qualifies(ctx.actor, s, ctx.transition, ctx.case)), None)
+        if overriding_seat is None:
             raise PermissionDenied(_("Only a supervisor may close despite the enterprise's answer."),
                                    code="workflow.override_not_allowed")
         if outcome != "unsatisfied":
@@ -620,13 +662,13 @@ def _record_followup(ctx: Context) -> Step:
     followup = FollowUp.objects.create(case=ctx.case, channel=channel, solved=solved, satisfaction=satisfaction,
                                        note=inputs.get("note") or "", override_reason=override,
                                        recorded_by=ctx.actor, recorded_at=ctx.now)
-    changes: dict[str, Any] = {}
+    step = Step(seat=overriding_seat)
     if outcome == "unsatisfied":
-        _reopen_assignments(ctx.case)
-        changes["reopen_count"] = F("reopen_count") + 1
-    return Step(outcome=outcome, changes=changes,
-                detail={"followup": followup.pk, "solved": solved, "satisfaction": satisfaction,
-                        "override_reason": override})
+        step = _reopen(ctx)
+    step.outcome = outcome
+    step.seat = overriding_seat
+    step.detail.update(followup=followup.pk, solved=solved, satisfaction=satisfaction, override_reason=override)
+    return step
 
 
 @handles("waive_followup")
@@ -648,27 +690,44 @@ def _record_recheck(ctx: Context) -> Step:
     held = _boolean(ctx.inputs.get("held"), "held")
     recheck = Recheck.objects.create(case=ctx.case, held=held, note=ctx.inputs.get("note") or "",
                                      checked_by=ctx.actor, checked_at=ctx.now)
-    changes: dict[str, Any] = {}
-    if not held:
-        _reopen_assignments(ctx.case)
-        changes["reopen_count"] = F("reopen_count") + 1
-    return Step(outcome="held" if held else "relapsed", changes=changes, detail={"recheck": recheck.pk})
+    step = Step() if held else _reopen(ctx)
+    step.outcome = "held" if held else "relapsed"
+    step.detail["recheck"] = recheck.pk
+    return step
 
 
 # --- evidence ------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class CheckedUpload:
+    name: str
+    data: bytes
+    mime: str
+
+
+def _checked_upload(upload: Any) -> CheckedUpload:
+    """Read and check an upload (size, sniffed type, name agreeing with the content) before anything is
+    written, so a refused file leaves no row and no file behind."""
+    if isinstance(upload, CheckedUpload):
+        return upload
+    name = str(getattr(upload, "name", "") or "file")
+    max_bytes: int = settings.TAIZHANG_MAX_UPLOAD_BYTES
+    files.check_size(int(getattr(upload, "size", 0) or 0), max_bytes)
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    data = bytes(upload.read(max_bytes + 1))
+    kind = files.check_upload(name, data, max_bytes=max_bytes)
+    return CheckedUpload(name=name, data=data, mime=kind.mime)
+
+
 def _store_evidence(case: Case, upload: Any, *, actor: User, purpose: str,
                     report: ProgressReport | None = None) -> Evidence:
-    name = getattr(upload, "name", "") or "file"
-    max_bytes = settings.TAIZHANG_MAX_UPLOAD_BYTES
-    files.check_size(getattr(upload, "size", 0) or 0, max_bytes)
-    data = upload.read(max_bytes + 1)
-    kind = files.check_upload(name, data, max_bytes=max_bytes)
-    digest = hashlib.sha256(data).hexdigest()
-    evidence = Evidence(case=case, progress_report=report, purpose=purpose, original_name=name[:200],
-                        content_type=kind.mime, size=len(data), sha256=digest, uploaded_by=actor,
+    checked = _checked_upload(upload)
+    digest = hashlib.sha256(checked.data).hexdigest()
+    evidence = Evidence(case=case, progress_report=report, purpose=purpose, original_name=checked.name[:200],
+                        content_type=checked.mime, size=len(checked.data), sha256=digest, uploaded_by=actor,
                         uploaded_at=clock.now())
-    evidence.file.save(digest, ContentFile(data), save=False)
+    evidence.file.save(digest, ContentFile(checked.data), save=False)
     evidence.save()
     return evidence
 
@@ -678,14 +737,14 @@ def attach_evidence(case: Case | str, upload: Any, *, actor: User, purpose: str 
     """Attach a file to a case outside a progress report (e.g. before submitting for acceptance)."""
     number = case if isinstance(case, str) else case.number
     current = get_case_for(actor, number, for_update=True)
-    if current.state not in (State.RECTIFYING, State.ON_LEDGER, State.AWAITING_ACCEPTANCE, State.CLOSED):
+    if current.state not in policies.EVIDENCE_STATES:
         raise IllegalTransition(_("Evidence can be added while the case is being rectified or re-checked."),
                                 code="workflow.evidence_not_allowed")
-    seat = next((s for s in policies.seats(actor)
-                 if s.role in ("handler", "unit_leader", "supervisor", "inspector")), None)
-    if seat is None or policies.acting_seat(actor, "report_progress", current) is None and seat.role in (
-            "handler", "unit_leader"):
+    seat = policies.evidence_seat(actor, current)
+    if seat is None:
         raise PermissionDenied(code="workflow.action_not_allowed")
+    if purpose not in Evidence.Purpose.values:
+        raise ValidationFailed(_("Unknown purpose."), code="validation.invalid_choice", field="purpose")
     evidence = _store_evidence(current, upload, actor=actor, purpose=purpose)
     record_event(actor=actor_context(actor, seat), action="case.evidence_added", object_type="case",
                  object_id=current.number, object_repr=current.title,

@@ -206,7 +206,8 @@ TRANSITIONS: list[Transition] = [
         _("Accept"), inputs=[Input("checklist"), Input("opinion")], starts=[C.FOLLOWUP],
         event="case.accepted"),
     *_t("return_for_rework", [S.AWAITING_ACCEPTANCE], S.RECTIFYING, [R.SUPERVISOR], Party.INDEPENDENT,
-        _("Return for rework"), inputs=[REASON], starts=[C.PROGRESS_REPORT], event="case.returned_for_rework"),
+        _("Return for rework"), inputs=[REASON], starts=[C.PROGRESS_REPORT, C.COMPLETION],
+        event="case.returned_for_rework"),
     *_t("record_followup", [S.AWAITING_FOLLOWUP],
         {"satisfied": S.AWAITING_CLOSURE, "unsatisfied": S.RECTIFYING, "unreachable": S.AWAITING_FOLLOWUP},
         [R.SUPERVISOR, R.LIAISON, R.ENTERPRISE], Party.FOLLOWUP_PARTY, _("Record follow-up"),
@@ -259,3 +260,23 @@ def mermaid() -> str:
             suffix = f" ({outcome})" if outcome else ""
             lines.append(f"    {t.source} --> {target}: {t.action}{suffix}")
     return "\n".join(dict.fromkeys(lines)) + "\n"
+
+
+def markdown() -> str:
+    """docs/workflow.md: the table and the diagram, generated (`taizhang workflow-doc`)."""
+    rows = [
+        "# The case lifecycle",
+        "",
+        "Generated from `taizhang/cases/workflow.py` by `taizhang workflow-doc`; do not edit by hand.",
+        "",
+        "| state | action | → target | roles | party | inputs (* required) | starts | stops |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for t in TRANSITIONS:
+        targets = ", ".join(f"{s} ({o})" if o else str(s) for o, s in t.targets.items())
+        inputs = ", ".join(f"{i.name}{'*' if i.required else ''}" for i in t.inputs)
+        rows.append(
+            f"| {t.source} | {t.action} | {targets} | {', '.join(sorted(t.roles))} | {t.party} | {inputs} "
+            f"| {', '.join(sorted(t.starts))} | {', '.join(sorted(t.stops))} |"
+        )
+    return "\n".join([*rows, "", "```mermaid", mermaid().rstrip(), "```", ""])
