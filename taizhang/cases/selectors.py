@@ -24,6 +24,7 @@ EVENT_VERBS: dict[str, Any] = {
     "case.signed_for": _("signed for the case"),
     "case.declined": _("returned the handover"),
     "case.assignment_signed_for": _("signed for the co-handling part"),
+    "case.plan_filed": _("filed the rectification plan"),
     "case.progress_reported": _("reported progress"),
     "case.assignment_completed": _("marked their part done"),
     "case.extension_requested": _("requested an extension"),

@@ -29,6 +29,7 @@ from taizhang.cases.models import (
     Evidence,
     ExtensionRequest,
     FollowUp,
+    PlanItem,
     ProgressReport,
     Recheck,
 )
@@ -468,6 +469,35 @@ def _uploads(value: Any) -> list[Any]:
     return [value] if hasattr(value, "read") else list(value)
 
 
+def _plan_items(value: Any) -> list[dict[str, Any]]:
+    """Plan items as dicts with `text` (required), `owner`, `due_on` and `done`; plain strings are texts."""
+    if not isinstance(value, list | tuple) or not value:
+        raise ValidationFailed(_("List at least one rectification measure."), code="validation.required",
+                               field="items")
+    items = []
+    for raw in value:
+        item = {"text": raw} if isinstance(raw, str) else dict(raw)
+        text = str(item.get("text") or "").strip()
+        if not text:
+            raise ValidationFailed(_("Every measure needs a description."), code="validation.required",
+                                   field="items")
+        due_on = _date(item["due_on"], "items") if item.get("due_on") else None
+        items.append({"text": text, "owner": str(item.get("owner") or "").strip()[:60], "due_on": due_on,
+                      "done": bool(item.get("done"))})
+    return items
+
+
+@handles("file_plan")
+def _file_plan(ctx: Context) -> Step:
+    """The lead unit files (or revises) the plan; the previous version stays in the audit trail."""
+    items = _plan_items(ctx.inputs["items"])
+    previous = list(ctx.case.plan_items.values("text", "owner", "due_on", "done"))
+    ctx.case.plan_items.all().delete()
+    PlanItem.objects.bulk_create(PlanItem(case=ctx.case, position=i, **item) for i, item in enumerate(items))
+    return Step(detail={"plan": [{**i, "due_on": _json(i["due_on"])} for i in items],
+                        "previous_plan": [{**i, "due_on": _json(i["due_on"])} for i in previous]})
+
+
 @handles("report_progress")
 def _report_progress(ctx: Context) -> Step:
     own = _own_assignment(ctx, [Assignment.Status.SIGNED, Assignment.Status.DONE])
@@ -774,6 +804,7 @@ reject_handover = _named("reject")
 sign_for_case = _named("sign_for")
 decline_case = _named("decline")
 sign_for_assignment = _named("sign_for_assignment")
+file_plan = _named("file_plan")
 report_progress = _named("report_progress")
 complete_assignment = _named("complete_assignment")
 request_extension = _named("request_extension")

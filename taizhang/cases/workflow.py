@@ -183,6 +183,8 @@ TRANSITIONS: list[Transition] = [
         inputs=[REASON], stops=ALL_CLOCKS, event="case.declined"),
     *_t("sign_for_assignment", [S.HANDED_OVER, *WORKING], None, [R.UNIT_LEADER], Party.CO_UNIT,
         _("Sign for the co-handling part"), inputs=[NOTE], event="case.assignment_signed_for"),
+    *_t("file_plan", WORKING, None, [R.UNIT_LEADER, R.HANDLER], Party.LEAD_UNIT,
+        _("File the rectification plan"), inputs=[Input("items")], event="case.plan_filed"),
     *_t("report_progress", WORKING, None, [R.HANDLER, R.UNIT_LEADER], Party.ASSIGNED_UNIT,
         _("Report progress"), inputs=[Input("text"), Input("evidence", False)], starts=[C.PROGRESS_REPORT],
         event="case.progress_reported"),

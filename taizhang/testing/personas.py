@@ -14,6 +14,10 @@
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
 
 from taizhang.accounts.models import Membership, User
 from taizhang.accounts.roles import Role
@@ -21,7 +25,7 @@ from taizhang.cases.models import Category
 from taizhang.core.credit_code import make_credit_code
 from taizhang.orgs.models import Enterprise, InspectionRound, LiaisonAssignment, Organisation
 
-PASSWORD = "taizhang-demo"  # noqa: S105 - demo and test accounts only
+PASSWORD = "taizhang-demo"  # demo and test accounts only
 
 
 @dataclass
@@ -65,11 +69,17 @@ def org(name: str, kind: str, parent: Organisation | None = None, code: str = ""
     return found
 
 
+@lru_cache(maxsize=4)
+def _password_hash(hasher: str) -> str:
+    # One hash of the public demo password for all personas: the slow hasher runs once, not per login.
+    return make_password(PASSWORD)
+
+
 def person(username: str, display: str, *seats: tuple[Organisation, Role], staff: bool = False) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User.objects.create_user(username=username, password=PASSWORD, display_name=display,
-                                        is_staff=staff)
+        user = User.objects.create(username=username, password=_password_hash(settings.PASSWORD_HASHERS[0]),
+                                   display_name=display, is_staff=staff)
     for where, role in seats:
         Membership.objects.get_or_create(user=user, org=where, role=role)
     return user

@@ -60,7 +60,7 @@ SHAPES = {
 }
 OUTCOMES = {"record_followup": "satisfied", "record_recheck": "held"}  # what valid_inputs leads to
 NEW_ROWS = {
-    "report_progress": "progress_reports", "request_extension": "extension_requests", "accept": "acceptances",
+    "file_plan": "plan_items", "report_progress": "progress_reports", "request_extension": "extension_requests", "accept": "acceptances",
     "return_for_rework": "acceptances", "record_followup": "followups", "record_recheck": "rechecks",
 }
 
@@ -194,4 +194,5 @@ def test_action_by_persona(stage, db, state, action, persona):
 
     if action in NEW_ROWS:
         related = NEW_ROWS[action]
-        assert len(matrix.footprint(number)[related]) == len(before[related]) + 1
+        added = len(inputs["items"]) if action == "file_plan" else 1
+        assert len(matrix.footprint(number)[related]) == len(before[related]) + added
