@@ -58,7 +58,8 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
 def describe(event: AuditEvent, *, show_person: bool = True) -> str:
     verb = EVENT_VERBS.get(event.action, event.action)
     who = " ".join(part for part in (event.actor_org, event.actor_name if show_person else "") if part)
-    return f"{who or _('The system')} {verb}"
+    system = _("The system")
+    return f"{who or system} {verb}"
 
 
 def case_timeline(user: User, case: Case) -> list[TimelineEntry]:

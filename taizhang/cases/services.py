@@ -38,9 +38,11 @@ from taizhang.cases.workflow import (
     Clock,
     State,
     Transition,
+    action_label,
     actions_from,
     clocks_started,
     clocks_stopped,
+    input_label,
     transition_for,
 )
 from taizhang.core import clock, files, outbox
@@ -95,7 +97,7 @@ def actor_context(user: User, seat: policies.Seat | None) -> ActorContext:
 
 def _required(value: Any, name: str) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()) or value == [] or value == {}:
-        raise ValidationFailed(_("This field is required: %(field)s.") % {"field": name},
+        raise ValidationFailed(_("This field is required: %(field)s.") % {"field": input_label(name)},
                                code="validation.required", field=name)
     return value.strip() if isinstance(value, str) else value
 
@@ -172,7 +174,7 @@ def perform_action(case: Case | str, action: str, *, actor: User, version: int |
     if transition is None:
         raise IllegalTransition(
             _("“%(action)s” is not possible while the case is “%(state)s”.")
-            % {"action": action, "state": State(current.state).label},
+            % {"action": action_label(action), "state": State(current.state).label},
             code="workflow.illegal_transition", state=current.state, version=current.version,
         )
     seat = policies.acting_seat(actor, action, current)
@@ -184,7 +186,7 @@ def perform_action(case: Case | str, action: str, *, actor: User, version: int |
     clean = {name: inputs.get(name) for name in transition.input_names}
     unexpected = set(inputs) - set(transition.input_names)
     if unexpected:
-        raise ValidationFailed(_("Unexpected input: %(names)s.") % {"names": ", ".join(sorted(unexpected))},
+        raise ValidationFailed(_("Unexpected input: %(names)s.") % {"names": "、".join(sorted(unexpected))},
                                code="validation.unexpected_input")
     for name in transition.required_inputs:
         if name not in HANDLER_VALIDATED:

@@ -242,6 +242,45 @@ def clocks_stopped(transition: Transition, outcome: str = "") -> frozenset[Clock
         return frozenset()  # an unreachable enterprise: the follow-up clock keeps running
     return transition.stops
 
+INPUT_LABELS: Mapping[str, Promise] = {
+    "note": _("Note"),
+    "reason": _("Reason"),
+    "category": _("Category"),
+    "mode": _("Rectification mode"),
+    "into": _("Surviving case"),
+    "responsible_org": _("Organisation bearing main responsibility"),
+    "lead_org": _("Lead unit"),
+    "co_orgs": _("Co-handling units"),
+    "deadline": _("Rectification deadline"),
+    "responsible_leader": _("Responsible leader"),
+    "responsible_person": _("Responsible person"),
+    "goal": _("Rectification goal"),
+    "items": _("Rectification measures"),
+    "text": _("Progress"),
+    "evidence": _("Evidence"),
+    "requested_deadline": _("Requested deadline"),
+    "granted": _("Grant the extension?"),
+    "review_date": _("Review date"),
+    "summary": _("Summary of the rectification"),
+    "institution_building": _("Rules and institutions built"),
+    "checklist": _("Acceptance checklist"),
+    "opinion": _("Opinion"),
+    "solved": _("Solved?"),
+    "satisfaction": _("Satisfaction"),
+    "channel": _("Channel"),
+    "override_reason": _("Reason for proceeding despite the answer"),
+    "held": _("Fix held"),
+}
+
+
+def input_label(name: str) -> str:
+    return str(INPUT_LABELS.get(name, name))
+
+
+def action_label(action: str) -> str:
+    return next((str(t.label) for t in TRANSITIONS if t.action == action), action)
+
+
 TABLE: Mapping[tuple[State, str], Transition] = {(t.source, t.action): t for t in TRANSITIONS}
 ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(t.action for t in TRANSITIONS))
 

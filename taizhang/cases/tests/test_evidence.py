@@ -89,7 +89,7 @@ def test_an_oversize_file_is_refused_and_changes_nothing(world, rectifying, medi
         services.report_progress(rectifying, actor=world.handler, text="附件",
                                  evidence=[matrix.pdf_upload("大.pdf", big)])
     assert caught.value.code == "upload.too_large"
-    assert "too large" in str(caught.value.message)
+    assert "文件过大" in str(caught.value.message)
     assert matrix.footprint(rectifying.number) == before
     assert stored_files(media) == []
 

@@ -68,7 +68,7 @@ def test_decline_after_the_return_window_is_refused(world, cast, at_moment):
     at_moment.move_to(case.decline_due_at + dt.timedelta(seconds=1))
     error = refused(ValidationFailed, "workflow.decline_window_closed", case.number, "decline", world.unit_leader,
                     reason="不属于本单位职责")
-    assert "window" in str(error.message)
+    assert "退回时限已过" in str(error.message)
     # Signing for is still possible, late.
     case = services.sign_for_case(case, actor=world.unit_leader)
     assert case.state == State.RECTIFYING

@@ -199,7 +199,7 @@ def test_seeding_is_idempotent_and_fills_only_missing_dates(official_calendar):
 def test_seed_command_reports_years_without_data(official_calendar):
     out = io.StringIO()
     call_command("seed_calendar", "--from", "2026", "--to", "2027", stdout=out)
-    assert "Inserted 0 days" in out.getvalue()
+    assert "已新增 0 天" in out.getvalue()
     assert "2027" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("seed_calendar", "--from", "2027", "--to", "2026", stdout=out)
