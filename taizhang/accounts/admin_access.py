@@ -10,6 +10,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin import AdminSite
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.forms import Form
 from django.http import HttpRequest
@@ -29,10 +31,20 @@ def roles_of(user: Any) -> set[str]:
     return cached
 
 
+class RoleAwareLoginForm(AdminAuthenticationForm):
+    """Anyone active who holds a role may sign in; what they see is decided per model admin."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        if not user.is_active or not (user.is_staff or roles_of(user)):
+            raise ValidationError(self.error_messages["invalid_login"], code="invalid_login",
+                                  params={"username": self.username_field.verbose_name})
+
+
 class TaizhangAdminSite(AdminSite):
     site_header = "台账 · 问题整改全流程管理"
     site_title = "台账"
     index_title = "工作台"
+    login_form = RoleAwareLoginForm
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user

@@ -1,10 +1,14 @@
 """Settings, read from TAIZHANG_* environment variables with safe defaults."""
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -29,9 +33,16 @@ def load_secret_key() -> str:
     path = VAR_DIR / "secret_key"
     if not path.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(64))
+        # Write a private temporary file, then link it into place: concurrent first starts (test workers,
+        # web and task worker) all end up reading the same complete key.
+        fd, temporary = tempfile.mkstemp(dir=VAR_DIR, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(64))
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
     return path.read_text().strip()
 
 
@@ -40,7 +51,7 @@ ALLOWED_HOSTS = env_list("TAIZHANG_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("TAIZHANG_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "taizhang.accounts.admin_apps.TaizhangAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "taizhang.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -87,7 +99,7 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("TAIZHANG_DATABASE_URL", f"sqlite:///{VAR_DIR / 'taizhang.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -116,7 +128,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# `manage.py collectstatic` fills STATIC_ROOT; WhiteNoise serves it from the application (hashed, compressed).
 STATIC_ROOT = Path(os.environ.get("TAIZHANG_STATIC_ROOT", VAR_DIR / "static"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 # Evidence files live here; this directory is never served directly by the web server.
 MEDIA_ROOT = Path(os.environ.get("TAIZHANG_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/files/"
@@ -125,6 +142,10 @@ TAIZHANG_MAX_UPLOAD_BYTES = int(os.environ.get("TAIZHANG_MAX_UPLOAD_MB", "20")) 
 DATA_UPLOAD_MAX_MEMORY_SIZE = TAIZHANG_MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# Seconds after which a process reloads the working-day calendar (core.workdays; its default is 30).
+if ttl := os.environ.get("TAIZHANG_CALENDAR_TTL_SECONDS"):
+    TAIZHANG_CALENDAR_TTL_SECONDS = float(ttl)
+
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TAIZHANG_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
@@ -132,8 +153,44 @@ TASKS = {
     }
 }
 
-EMAIL_BACKEND = os.environ.get("TAIZHANG_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+MAILER_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+def mailer_from_environment() -> dict[str, Any]:
+    """The default mailer: TAIZHANG_EMAIL_BACKEND (a short name above or a dotted path) and its options."""
+    name = os.environ.get("TAIZHANG_EMAIL_BACKEND", "smtp").strip()
+    backend = MAILER_BACKENDS.get(name, name)
+    options: dict[str, Any] = {}
+    if backend == MAILER_BACKENDS["smtp"]:
+        user = os.environ.get("TAIZHANG_EMAIL_USER", "")
+        # Credentials never travel in clear text unless explicitly asked for.
+        security = os.environ.get("TAIZHANG_EMAIL_SECURITY", "starttls" if user else "none").strip().lower()
+        if security not in {"starttls", "ssl", "none"}:
+            raise ImproperlyConfigured("TAIZHANG_EMAIL_SECURITY must be starttls, ssl or none.")
+        options = {
+            "host": os.environ.get("TAIZHANG_EMAIL_HOST", "localhost"),
+            "username": user,
+            "password": os.environ.get("TAIZHANG_EMAIL_PASSWORD", ""),
+            "use_tls": security == "starttls",
+            "use_ssl": security == "ssl",
+            "timeout": int(os.environ.get("TAIZHANG_EMAIL_TIMEOUT", "10")),
+        }
+        if port := os.environ.get("TAIZHANG_EMAIL_PORT"):
+            options["port"] = int(port)
+    elif backend == MAILER_BACKENDS["file"]:
+        options = {"file_path": os.environ.get("TAIZHANG_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))}
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
+MAILERS = {"default": mailer_from_environment()}
 DEFAULT_FROM_EMAIL = os.environ.get("TAIZHANG_DEFAULT_FROM_EMAIL", "taizhang@localhost")
+SERVER_EMAIL = os.environ.get("TAIZHANG_SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

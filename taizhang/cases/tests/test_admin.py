@@ -63,3 +63,24 @@ def test_invalid_credit_code_is_a_clear_form_error(world):
     assert response.status_code == 200
     assert "credit_code_invalid" not in response.content.decode()
     assert response.context["adminform"].form.errors["credit_code"]
+
+
+@pytest.mark.parametrize("persona", ["supervisor", "unit_leader", "enterprise_user", "auditor"])
+def test_people_with_a_role_sign_in_with_their_password(world, persona):
+    from taizhang.testing.personas import PASSWORD
+
+    client = Client(HTTP_X_FORWARDED_PROTO="https")
+    user = getattr(world, persona)
+    response = client.post("/admin/login/?next=/admin/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_user_without_any_role_cannot_sign_in(world):
+    from taizhang.accounts.models import User
+
+    User.objects.create_user(username="nobody", password="a-long-password-1")
+    client = Client(HTTP_X_FORWARDED_PROTO="https")
+    response = client.post("/admin/login/?next=/admin/", {"username": "nobody", "password": "a-long-password-1"})
+    assert response.status_code == 200
+    assert client.get("/admin/").status_code == 302

@@ -60,7 +60,8 @@ SHAPES = {
 }
 OUTCOMES = {"record_followup": "satisfied", "record_recheck": "held"}  # what valid_inputs leads to
 NEW_ROWS = {
-    "file_plan": "plan_items", "report_progress": "progress_reports", "request_extension": "extension_requests", "accept": "acceptances",
+    "file_plan": "plan_items", "report_progress": "progress_reports", "request_extension": "extension_requests",
+    "accept": "acceptances",
     "return_for_rework": "acceptances", "record_followup": "followups", "record_recheck": "rechecks",
 }
 
