@@ -1,24 +1,23 @@
-from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from taizhang.cases.workflow import STATE_LABELS, State
 from taizhang.core import clock
+from taizhang.core.tree import TreeNode
 from taizhang.orgs.models import Enterprise, InspectionRound, Organisation
 
 STATE_CHOICES = [(s.value, STATE_LABELS[s]) for s in State]
 USER = settings.AUTH_USER_MODEL
 
 
-class Category(models.Model):
+class Category(TreeNode):
     """问题类别: a configurable tree, e.g. 营商环境 › 要素保障 › 供电."""
 
     name = models.CharField(_("name"), max_length=60)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
                                verbose_name=_("parent category"))
-    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
 
@@ -31,19 +30,6 @@ class Category(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        old_path = self.path
-        with transaction.atomic():
-            if self.pk is None:
-                super().save(*args, **kwargs)
-                kwargs = {}
-            self.path = f"{self.parent.path if self.parent else '/'}{self.pk}/"
-            super().save(*args, **kwargs)
-            if old_path and old_path != self.path:
-                for child in Category.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
-                    child.path = self.path + child.path[len(old_path):]
-                    super(Category, child).save(update_fields=["path"])
-
     @property
     def full_name(self) -> str:
         names = [self.name]
@@ -52,9 +38,6 @@ class Category(models.Model):
             names.append(node.name)
             node = node.parent
         return " › ".join(reversed(names))
-
-    def ancestor_ids(self) -> list[int]:
-        return [int(part) for part in self.path.strip("/").split("/") if part]
 
 
 class Case(models.Model):

@@ -1,14 +1,14 @@
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from taizhang.core.credit_code import normalise, validate_credit_code
+from taizhang.core.tree import TreeNode
 
 
-class Organisation(models.Model):
+class Organisation(TreeNode):
     """A node of the organisation tree. `path` is the materialised path of primary keys
     ("/1/4/9/"), so a subtree is one index-backed prefix match."""
 
@@ -26,7 +26,6 @@ class Organisation(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="children", verbose_name=_("parent organisation"))
-    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     code = models.CharField(_("number prefix"), max_length=20, blank=True,
                             help_text=_("Prefix of public case numbers for a supervisory body, e.g. CC."))
     is_active = models.BooleanField(_("active"), default=True)
@@ -38,20 +37,6 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Keep the materialised path of this node and its descendants right."""
-        old_path = self.path
-        with transaction.atomic():
-            if self.pk is None:
-                super().save(*args, **kwargs)
-                kwargs = {}
-            self.path = f"{self.parent.path if self.parent else '/'}{self.pk}/"
-            super().save(*args, **kwargs)
-            if old_path and old_path != self.path:
-                for child in Organisation.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
-                    child.path = self.path + child.path[len(old_path):]
-                    super(Organisation, child).save(update_fields=["path"])
 
     @property
     def label(self) -> str:
@@ -65,8 +50,7 @@ class Organisation(models.Model):
         return Organisation.objects.filter(path__startswith=self.path)
 
     def ancestors(self) -> "models.QuerySet[Organisation]":
-        ids = [int(part) for part in self.path.strip("/").split("/") if part]
-        return Organisation.objects.filter(pk__in=ids).order_by("path")
+        return Organisation.objects.filter(pk__in=self.ancestor_ids()).order_by("path")
 
 
 class Enterprise(models.Model):
