@@ -6,3 +6,8 @@ class SearchConfig(AppConfig):
     name = "taizhang.search"
     label = "search"
     verbose_name = _("Search")
+
+    def ready(self) -> None:
+        from taizhang.search import signals
+
+        signals.connect()
