@@ -95,3 +95,15 @@ def due_date(start: dt.datetime, limit: Limit) -> dt.date:
 
 def deadline(clock: Clock, *, start: dt.datetime, category_ids: list[int], mode: str) -> dt.datetime:
     return end_of_day(due_date(start, limit_for(clock, category_ids, mode)))
+
+
+def shifted_by_pause(due_at: dt.datetime, paused_at: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """A completion deadline after a refused extension: moved on by the working days the request waited,
+    when the request came before the deadline had passed (a unit is not charged for the time the decision
+    took). A request made after the deadline shifts nothing: the case was overdue already."""
+    if paused_at >= due_at:
+        return due_at
+    waited = workdays.workdays_between(local_date(paused_at), local_date(now))
+    if waited <= 0:
+        return due_at
+    return end_of_day(workdays.add_workdays(local_date(due_at), waited))
