@@ -14,11 +14,25 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[OutboxMessage], None]
 _handlers: dict[str, list[Handler]] = {}
+_sweeps: dict[str, Callable[[], object]] = {}
 
 
 def register_handler(topic_prefix: str, handler: Handler) -> None:
     """Subscribe `handler` to every topic starting with `topic_prefix` ("" for all)."""
     _handlers.setdefault(topic_prefix, []).append(handler)
+
+
+def register_sweep(name: str, sweep: Callable[[], object]) -> None:
+    """Run `sweep` after every delivery pass (e.g. retries of webhook deliveries); once per name."""
+    _sweeps[name] = sweep
+
+
+def run_sweeps() -> None:
+    for name, sweep in list(_sweeps.items()):
+        try:
+            sweep()
+        except Exception:  # one failing sweep never stops the others or the delivery pass
+            logger.exception("outbox sweep %s failed", name)
 
 
 def handlers_for(topic: str) -> list[Handler]:
@@ -43,6 +57,11 @@ def _wake_worker() -> None:
 RETRY_BACKOFF_SECONDS = [10, 60, 300, 1800, 7200]
 
 
+def has_pending() -> bool:
+    """Whether a message is due for delivery (the scheduler enqueues a delivery only then)."""
+    return OutboxMessage.objects.filter(delivered_at__isnull=True, available_at__lte=clock.now()).exists()
+
+
 def deliver_pending(limit: int = 200) -> int:
     """Deliver up to `limit` due messages; each is claimed with a row lock (skip_locked) so
     several workers never deliver the same message twice. Returns how many were delivered."""
@@ -59,8 +78,11 @@ def deliver_pending(limit: int = 200) -> int:
             if message is None:
                 break
             try:
-                for handler in handlers_for(message.topic):
-                    handler(message)
+                # One savepoint for all handlers: a failing handler undoes the others' writes too, and
+                # the message is retried whole (handlers are idempotent per message).
+                with transaction.atomic():
+                    for handler in handlers_for(message.topic):
+                        handler(message)
             except Exception as exc:
                 message.attempts += 1
                 message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -72,4 +94,5 @@ def deliver_pending(limit: int = 200) -> int:
             message.attempts += 1
             message.save(update_fields=["delivered_at", "attempts"])
             delivered += 1
+    run_sweeps()
     return delivered

@@ -1,4 +1,4 @@
-"""`taizhang serve`: the web server (gunicorn) and the task worker, run and stopped together."""
+"""`taizhang serve`: the web server (gunicorn), the task worker and the scheduler, run and stopped together."""
 
 import os
 import signal
@@ -25,7 +25,8 @@ def uses_database_tasks() -> bool:
     return str(settings.TASKS["default"]["BACKEND"]).startswith("django_tasks_db.")
 
 
-def child_commands(host: str, port: int, web_workers: int, *, with_worker: bool) -> dict[str, list[str]]:
+def child_commands(host: str, port: int, web_workers: int, *, with_worker: bool,
+                   with_scheduler: bool = True) -> dict[str, list[str]]:
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     commands = {
         "web": [sys.executable, "-m", "gunicorn", "taizhang.config.wsgi:application", "--bind", bind,
@@ -34,6 +35,9 @@ def child_commands(host: str, port: int, web_workers: int, *, with_worker: bool)
     }
     if with_worker:
         commands["worker"] = [sys.executable, "-m", "taizhang.cli", "db_worker", "--no-reload", "--queue-name", "*"]
+    if with_scheduler:
+        # Enqueues the periodic jobs (outbox delivery, e-mail, SLA sweep); safe beside other schedulers.
+        commands["scheduler"] = [sys.executable, "-m", "taizhang.cli", "scheduler"]
     return commands
 
 
@@ -98,7 +102,7 @@ def stop_all(children: dict[str, subprocess.Popen[bytes]]) -> None:
 
 
 class Command(BaseCommand):
-    help = "Serve Taizhang with gunicorn and run the database task worker beside it."
+    help = "Serve Taizhang with gunicorn and run the database task worker and the scheduler beside it."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -106,15 +110,19 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=default_web_workers(),
                             help="gunicorn worker processes (default: %(default)s)")
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
+        parser.add_argument("--no-scheduler", action="store_true",
+                            help="do not start the scheduler of periodic jobs (run `taizhang scheduler` elsewhere)")
 
-    def handle(self, *args: Any, host: str, port: int, workers: int, no_worker: bool, **options: Any) -> None:
+    def handle(self, *args: Any, host: str, port: int, workers: int, no_worker: bool, no_scheduler: bool,
+               **options: Any) -> None:
         with_worker = not no_worker and uses_database_tasks()
         if not no_worker and not with_worker:
             self.stdout.write(_("The task backend is not the database backend; no task worker is started here."))
         url_host = f"[{host}]" if ":" in host else host
         self.stdout.write(_("Taizhang is running at http://%(host)s:%(port)s/ — press Ctrl+C to stop.")
                           % {"host": url_host, "port": port})
-        code = supervise(child_commands(host, port, workers, with_worker=with_worker), self.stdout.write)
+        code = supervise(child_commands(host, port, workers, with_worker=with_worker, with_scheduler=not no_scheduler),
+                         self.stdout.write)
         if code != 0:
             raise CommandError(_("A server process failed (exit status %(code)s).") % {"code": code},
                                returncode=code)
