@@ -48,3 +48,20 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class ServiceRequestLocation(models.Model):
+    """Where an Open311 service request says the problem is (public in GeoReport v2)."""
+
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="service_request_location")
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    media_url = models.URLField(_("media URL"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("service request location")
+        verbose_name_plural = _("service request locations")
+
+    def __str__(self) -> str:
+        return self.address or f"{self.latitude}, {self.longitude}"

@@ -1,0 +1,96 @@
+"""`Idempotency-Key` on creations and actions: a retry replays the first result and creates nothing new.
+
+The key is claimed by inserting a row unique per (user, key) in the transaction of the write; a
+concurrent retry waits on that row and, once the first request commits, replays its answer. A failed
+request rolls its claim back, so a retry runs again."""
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from taizhang.api.errors import error_response
+from taizhang.api.models import IdempotencyRecord
+from taizhang.core import clock
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+REPLAYED_HEADERS = ("ETag", "Location")
+
+
+def _file_fingerprint(upload: Any) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    if hasattr(upload, "chunks"):
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+    return {"name": getattr(upload, "name", ""), "size": getattr(upload, "size", 0), "sha256": digest.hexdigest()}
+
+
+def fingerprint(request: Request) -> str:
+    """A hash of what the request asks for: method, path and body (uploaded files by content)."""
+    data: Any = request.data
+    if isinstance(data, QueryDict):
+        data = {key: data.getlist(key) for key in sorted(data.keys())}
+    files = {key: [_file_fingerprint(f) for f in request.FILES.getlist(key)] for key in sorted(request.FILES.keys())}
+    body = json.dumps({"data": data, "files": files}, sort_keys=True, cls=DjangoJSONEncoder, default=str)
+    text = f"{request.method}\n{request.path}\n{body}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _claim(request: Request, key: str, body_hash: str) -> IdempotencyRecord | None:
+    """The earlier record for this key, or None once this request holds the key."""
+    user: Any = request.user
+    try:
+        with transaction.atomic():
+            IdempotencyRecord.objects.create(user=user, key=key, method=str(request.method),
+                                             path=request.path[:500], body_hash=body_hash, status=0,
+                                             response_body=None, created_at=clock.now())
+    except IntegrityError:
+        # The key is taken: by an earlier request, or by a concurrent one that committed while we
+        # waited for its row.
+        return IdempotencyRecord.objects.get(user=user, key=key)
+    return None
+
+
+def _replay(record: IdempotencyRecord, body_hash: str) -> Response:
+    if record.body_hash != body_hash:
+        return error_response("idempotency.key_reused",
+                              _("This Idempotency-Key was already used for a different request."), 422)
+    response = Response(record.response_body, status=record.status)
+    for name, value in (record.response_headers or {}).items():
+        response[name] = value
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotent(request: Request, perform: Callable[[], Response]) -> Response:
+    """Run `perform` once per Idempotency-Key of the user; without the header, just run it."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return perform()
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        return error_response("idempotency.key_invalid",
+                              _("An Idempotency-Key is 1 to 255 printable characters."), 422)
+    body_hash = fingerprint(request)
+    with transaction.atomic():
+        earlier = _claim(request, key, body_hash)
+        if earlier is not None:
+            return _replay(earlier, body_hash)
+        response = perform()
+        if response.status_code >= 300:
+            transaction.set_rollback(True)
+            return response
+        body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
+        headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
+        IdempotencyRecord.objects.filter(user=request.user.pk, key=key).update(
+            status=response.status_code, response_body=body, response_headers=headers)
+    return response
