@@ -116,6 +116,14 @@ class Case(models.Model):
     ledger_review_due_at = models.DateTimeField(_("ledger review date"), null=True, blank=True, db_index=True)
     followup_due_at = models.DateTimeField(_("follow-up deadline"), null=True, blank=True, db_index=True)
     recheck_due_at = models.DateTimeField(_("re-check due"), null=True, blank=True, db_index=True)
+    # Set while an extension request waits: the completion clock neither reminds nor escalates.
+    clock_paused_at = models.DateTimeField(_("completion clock paused since"), null=True, blank=True)
+    # The highest escalation-ladder step (0 reminder … 3 supervision order) the sweeper applied to the current
+    # run of each clock; cleared when the clock gets a new deadline. The sweeper claims a step with a
+    # conditional UPDATE of these columns, so no step is applied twice.
+    sign_for_step = models.PositiveSmallIntegerField(_("sign-for ladder step"), null=True, blank=True)
+    progress_step = models.PositiveSmallIntegerField(_("progress-report ladder step"), null=True, blank=True)
+    completion_step = models.PositiveSmallIntegerField(_("completion ladder step"), null=True, blank=True)
 
     registered_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                       verbose_name=_("registered by"))

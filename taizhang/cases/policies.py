@@ -177,6 +177,24 @@ def can(user: User, action: str, case: Case) -> bool:
     return acting_seat(user, action, case) is not None
 
 
+def escalating_seat(user: User, case: Case) -> Seat | None:
+    """Who may escalate a case by hand (督办): a supervisor of its supervising body, or a liaison officer
+    whose portfolio holds one of its enterprises."""
+    for seat in seats(user):
+        if seat.role == Role.SUPERVISOR and _supervises(seat, case):
+            return seat
+        if seat.role == Role.LIAISON and LiaisonAssignment.objects.filter(
+                liaison=user, enterprise__cases=case).exists():
+            return seat
+    return None
+
+
+def lead_unit_leader_seat(user: User, case: Case) -> Seat | None:
+    """A unit leader of the case's lead unit (or of an organisation above it), e.g. to answer a 督办单."""
+    leads = [a.org.path for a in _active_assignments(case) if a.role == Assignment.Role.LEAD]
+    return next((s for s in seats(user) if s.role == Role.UNIT_LEADER and any(_under(p, s) for p in leads)), None)
+
+
 def registering_seat(user: User) -> Seat | None:
     """The first membership that may register cases."""
     return next((s for s in seats(user) if s.role in REGISTER_ROLES), None)

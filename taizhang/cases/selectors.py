@@ -39,6 +39,13 @@ EVENT_VERBS: dict[str, Any] = {
     "case.closed": _("closed the case"),
     "case.rechecked": _("recorded a re-check"),
     "case.evidence_added": _("added evidence"),
+    "case.reminded": _("sent a reminder of the coming deadline"),
+    "case.overdue": _("flagged the case overdue and told the unit leader"),
+    "case.escalated": _("escalated the case to the parent leadership"),
+    "supervision_order.issued": _("issued a supervision order"),
+    "supervision_order.overdue": _("flagged the supervision order unanswered"),
+    "supervision_order.replied": _("answered the supervision order"),
+    "case.escalation_responded": _("responded to the escalation"),
 }
 
 

@@ -49,6 +49,7 @@ from taizhang.core import clock, files, outbox
 from taizhang.core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from taizhang.core.numbering import next_public_number
 from taizhang.orgs.models import Enterprise, InspectionRound, LiaisonAssignment, Organisation
+from taizhang.search.indexing import index_cases
 from taizhang.sla import deadlines
 
 CLOCK_COLUMNS: dict[Clock, str] = {
@@ -64,8 +65,14 @@ AUDITED_FIELDS = (
     "state", "version", "title", "category_id", "mode", "severity", "responsible_org_id", "responsible_leader",
     "responsible_person", "goal", "deadline_on", "progress_summary", "institution_building", "closure_opinion",
     "closed_at", "escalation_level", "reopen_count", "rework_count", "merged_into_id", "followup_waived_reason",
-    *CLOCK_COLUMNS.values(),
+    *CLOCK_COLUMNS.values(), "clock_paused_at",
 )
+# The sweeper's record of the highest ladder step applied to the current run of each clock (sla.sweeper).
+LADDER_STEP_COLUMNS: dict[Clock, str] = {
+    Clock.SIGN_FOR: "sign_for_step", Clock.PROGRESS_REPORT: "progress_step", Clock.COMPLETION: "completion_step",
+}
+# Escalation (sla) runs while the units handle the case; leaving these states resets the level to 0.
+ESCALATION_STATES = frozenset({State.HANDED_OVER, State.RECTIFYING, State.ON_LEDGER})
 SATISFIED_AT_LEAST = FollowUp.Satisfaction.BASICALLY_SATISFIED
 # Required inputs whose presence depends on other inputs or on the actor: their handler checks them.
 HANDLER_VALIDATED = frozenset({"granted", "held", "solved", "checklist", "satisfaction", "channel"})
@@ -202,6 +209,14 @@ def perform_action(case: Case | str, action: str, *, actor: User, version: int |
         changes.setdefault(CLOCK_COLUMNS[which], None)
     for which in clocks_started(transition, step.outcome):
         changes[CLOCK_COLUMNS[which]] = step.clocks.get(which) or _deadline(current, which, now)
+    if changes.get(CLOCK_COLUMNS[Clock.COMPLETION], ...) is None:
+        changes.setdefault("clock_paused_at", None)
+    for which, ladder_column in LADDER_STEP_COLUMNS.items():  # a new deadline starts a fresh ladder (sla)
+        column = CLOCK_COLUMNS[which]
+        if column in changes and changes[column] != getattr(current, column):
+            changes[ladder_column] = None
+    if target not in ESCALATION_STATES:
+        changes.setdefault("escalation_level", 0)
     updated = Case.objects.filter(pk=current.pk, state=transition.source, version=expected).update(
         state=target.value, version=F("version") + 1, updated_at=now, **changes,
     )
@@ -209,6 +224,7 @@ def perform_action(case: Case | str, action: str, *, actor: User, version: int |
         fresh = Case.objects.only("state", "version").get(pk=current.pk)
         raise Conflict(state=fresh.state, version=fresh.version)
     current.refresh_from_db()
+    index_cases([current.pk])  # in this transaction: the index commits or rolls back with the change
     old, new = diff(before, snapshot(current))
     record_event(
         actor=actor_context(actor, seat), action=transition.event, object_type="case", object_id=current.number,
@@ -280,6 +296,7 @@ def register_case(*, actor: User, source: str, title: str, description: str, fou
     )
     if enterprises:
         case.enterprises.set(enterprises)
+    index_cases([case.pk])
     record_event(
         actor=actor_context(actor, seat), action="case.registered", object_type="case", object_id=case.number,
         object_repr=case.title,
@@ -531,7 +548,9 @@ def _request_extension(ctx: Context) -> Step:
     request = ExtensionRequest.objects.create(
         case=ctx.case, requested_by=ctx.actor, requested_at=ctx.now, requested_deadline=requested,
         previous_deadline=ctx.case.completion_due_at, reason=ctx.inputs["reason"])
-    return Step(detail={"request": request.pk, "requested_deadline": requested, "reason": ctx.inputs["reason"]})
+    # The completion clock pauses while the request waits (sla.sweeper neither reminds nor escalates it).
+    return Step(changes={"clock_paused_at": ctx.now},
+                detail={"request": request.pk, "requested_deadline": requested, "reason": ctx.inputs["reason"]})
 
 
 @handles("decide_extension")
@@ -544,10 +563,14 @@ def _decide_extension(ctx: Context) -> Step:
     request.decided_by, request.decided_at = ctx.actor, ctx.now
     request.decision_note = ctx.inputs.get("note") or ""
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = {"clock_paused_at": None}
     if granted:
-        changes = {"deadline_on": request.requested_deadline,
-                   "completion_due_at": _end_of_day(request.requested_deadline)}
+        changes.update(deadline_on=request.requested_deadline,
+                       completion_due_at=_end_of_day(request.requested_deadline))
+    elif ctx.case.clock_paused_at and ctx.case.completion_due_at:
+        shifted = deadlines.shifted_by_pause(ctx.case.completion_due_at, ctx.case.clock_paused_at, ctx.now)
+        if shifted != ctx.case.completion_due_at:
+            changes.update(deadline_on=deadlines.local_date(shifted), completion_due_at=shifted)
     return Step(changes=changes, detail={"request": request.pk, "granted": granted})
 
 

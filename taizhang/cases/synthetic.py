@@ -49,6 +49,7 @@ from taizhang.core import clock, workdays
 from taizhang.core.credit_code import ALPHABET, make_credit_code
 from taizhang.core.models import NumberSequence
 from taizhang.orgs.models import Enterprise, EnterpriseTag, InspectionRound, LiaisonAssignment, Organisation
+from taizhang.search.indexing import index_cases
 from taizhang.sla import deadlines
 from taizhang.testing.personas import World, build_world
 
@@ -982,21 +983,23 @@ def _reserve_numbers(prefix: str, counts: Counter[int]) -> dict[int, int]:
 
 
 def generate(n: int, seed: int, *, batch: str = "", now: dt.datetime | None = None,
-             chunk_size: int = CHUNK_SIZE) -> GenerateResult:
+             chunk_size: int = CHUNK_SIZE, search_index: bool = True) -> GenerateResult:
     """Bulk-create `n` synthetic cases, deterministic for `seed` (titles, states, and timelines relative
-    to `now`). Numbers follow registration order; each chunk is one transaction."""
+    to `now`). Numbers follow registration order; each chunk is one transaction. With
+    `search_index=False` the cases are not searchable until `taizhang reindex` runs."""
     started = time.perf_counter()
     collecting = gc.isenabled()
     gc.disable()  # millions of short-lived rows, no cycles: the cyclic collector only costs time here
     try:
-        return _generate(n, seed, batch=batch, now=now, chunk_size=chunk_size, started=started)
+        return _generate(n, seed, batch=batch, now=now, chunk_size=chunk_size, started=started,
+                         search_index=search_index)
     finally:
         if collecting:
             gc.enable()
 
 
 def _generate(n: int, seed: int, *, batch: str, now: dt.datetime | None, chunk_size: int,
-              started: float) -> GenerateResult:
+              started: float, search_index: bool) -> GenerateResult:
     now = now or clock.now()
     batch = batch or f"seed-{seed}"
     with transaction.atomic():
@@ -1020,6 +1023,8 @@ def _generate(n: int, seed: int, *, batch: str, now: dt.datetime | None, chunk_s
                 generator.build(index, case_id, f"{prefix}-{year}-{next_number[year]:04d}", chunk)
                 next_number[year] += 1
             generator.write(chunk)
+            if search_index:
+                index_cases([c["id"] for c in chunk.cases])  # searchable as soon as the chunk commits
         states.update(c["state"] for c in chunk.cases)
     return GenerateResult(created=n, seconds=time.perf_counter() - started, states=dict(states))
 

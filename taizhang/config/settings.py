@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -100,6 +101,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "taizhang.web.context_processors.workspace",
+                "taizhang.notifications.context_processors.inbox",
             ],
         },
     },
@@ -118,7 +121,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "admin:login"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -153,12 +158,32 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 if ttl := os.environ.get("TAIZHANG_CALENDAR_TTL_SECONDS"):
     TAIZHANG_CALENDAR_TTL_SECONDS = float(ttl)
 
-TASKS = {
+# django.tasks: "database" (default, no broker; `taizhang serve` runs the worker) or "celery" (scale-out:
+# `celery -A taizhang.config.celery worker` on any number of hosts), or a dotted backend path.
+TASK_BACKENDS = {"database": "django_tasks_db.DatabaseBackend", "celery": "django_tasks_celery.CeleryBackend"}
+TASK_BACKEND_NAME = os.environ.get("TAIZHANG_TASK_BACKEND", "database").strip() or "database"
+TASKS: dict[str, dict[str, Any]] = {
     "default": {
-        "BACKEND": os.environ.get("TAIZHANG_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": TASK_BACKENDS.get(TASK_BACKEND_NAME, TASK_BACKEND_NAME),
         "QUEUES": ["default"],
     }
 }
+if TASKS["default"]["BACKEND"] == TASK_BACKENDS["celery"]:
+    TASKS["default"]["OPTIONS"] = {"CELERY_APP": "taizhang.config.celery.app"}
+# Celery (only with TAIZHANG_TASK_BACKEND=celery): Redis `redis://host:6379/0` or RabbitMQ `amqp://user:pw@host//`.
+CELERY_BROKER_URL = os.environ.get("TAIZHANG_CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_RESULT_BACKEND = os.environ.get(
+    "TAIZHANG_CELERY_RESULT_BACKEND", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "") or None
+CELERY_RESULT_EXTENDED = True
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("TAIZHANG_CELERY_QUEUE", "taizhang")
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Acknowledge after the run: a task of a worker that dies is given to another (taizhang's tasks are idempotent).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 MAILER_BACKENDS = {
     "console": "django.core.mail.backends.console.EmailBackend",
@@ -225,7 +250,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "taizhang.api.schema.TaizhangAutoSchema",
     "EXCEPTION_HANDLER": "taizhang.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_VERSIONING_CLASS": None,

@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 # Headers and titles of the admin site are set by taizhang.accounts.admin_access.TaizhangAdminSite.
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("taizhang.api.urls")),
+    path("open311/v2/", include("taizhang.api.open311.urls")),
+    path("inbox/", include("taizhang.notifications.urls")),
     path("", include("taizhang.web.urls")),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]

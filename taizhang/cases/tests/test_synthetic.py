@@ -209,3 +209,14 @@ def test_services_keep_numbering_after_generation(generated, world):
                                       description="生成数据之后登记")
     assert case.number == f"CC-2024-{last + 1:04d}"
     assert case.pk > max(Case.objects.exclude(pk=case.pk).values_list("pk", flat=True))
+
+
+@pytest.mark.django_db
+def test_unindexed_generation_becomes_searchable_after_reindex():
+    from taizhang.search.indexing import reindex_all
+    from taizhang.search.models import SearchDocument
+
+    generate(40, 11, search_index=False)
+    assert SearchDocument.objects.count() == 0
+    assert reindex_all() == 40
+    assert SearchDocument.objects.count() == Case.objects.count() == 40

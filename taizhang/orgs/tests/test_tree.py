@@ -24,7 +24,8 @@ def test_paths_follow_the_tree_and_moves_carry_the_subtree():
     assert section.path == f"/{other.pk}/{bureau.pk}/{section.pk}/"
     assert set(district.subtree()) == {district}
     assert list(section.ancestors()) == [other, bureau, section]
-    assert section.is_under(other) and not section.is_under(city)
+    assert section.is_under(other)
+    assert not section.is_under(city)
 
 
 def test_an_organisation_cannot_be_moved_under_its_own_subtree():
