@@ -1,7 +1,7 @@
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from taizhang.api import pages, views
+from taizhang.api import escalation, pages, views
 
 app_name = "api"
 
@@ -16,6 +16,11 @@ v1: list[URLPattern | URLResolver] = [
     path("cases/<str:number>/evidence/", views.EvidenceListView.as_view(), name="case-evidence"),
     path("cases/<str:number>/evidence/<str:evidence_id>/download/", views.EvidenceDownloadView.as_view(),
          name="evidence-download"),
+    path("cases/<str:number>/escalate", escalation.CaseEscalateView.as_view(), name="case-escalate"),
+    path("cases/<str:number>/escalations/", escalation.CaseEscalationsView.as_view(), name="case-escalations"),
+    path("supervision-orders/<str:pk>/reply", escalation.SupervisionOrderReplyView.as_view(),
+         name="supervision-order-reply"),
+    path("escalations/<str:pk>/respond", escalation.EscalationRespondView.as_view(), name="escalation-respond"),
     path("enterprises/", views.EnterpriseListView.as_view(), name="enterprises"),
     path("enterprises/<str:pk>/", views.EnterpriseDetailView.as_view(), name="enterprise"),
     path("organisations/", views.OrganisationListView.as_view(), name="organisations"),

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from taizhang.web import views
+from taizhang.web import escalation_views, views
 
 app_name = "web"
 
@@ -16,6 +16,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cases/<str:number>/actions/<str:action>/", views.case_action, name="case_action"),
     path("cases/<str:number>/evidence/", views.evidence_upload, name="evidence_upload"),
     path("cases/<str:number>/evidence/<int:evidence_id>/", views.evidence_file, name="evidence"),
+    path("cases/<str:number>/supervision/", escalation_views.supervision_panel, name="case_supervision"),
+    path("cases/<str:number>/escalate/", escalation_views.escalate, name="case_escalate"),
+    path("cases/<str:number>/orders/<int:order_id>/reply/", escalation_views.reply_to_order, name="order_reply"),
+    path("cases/<str:number>/escalations/<int:escalation_id>/respond/", escalation_views.respond_to_escalation,
+         name="escalation_respond"),
     path("register/", views.register_choose, name="register_choose"),
     path("register/<str:channel>/", views.register, name="register"),
     path("enterprises/search/", views.enterprise_search, name="enterprise_search"),

@@ -211,3 +211,14 @@ def test_only_the_leadership_responds_and_only_to_level_2(world, case, district_
         respond_to_escalation(overdue, actor=district_leader, text="答复")
     assert caught.value.code == "escalation.no_response_required"
     assert Escalation.objects.get(pk=escalation.pk).responded_at is None
+
+
+def test_enterprises_see_escalation_steps_without_reasons_or_names(world):
+    from taizhang.sla import selectors
+
+    case = drive(Cast.own(world), State.RECTIFYING)
+    escalate_case(case, actor=world.supervisor, level=2, reason="企业反映久拖不决，内部研判意见")
+    [seen] = selectors.escalations_for(world.enterprise_user, case.number)
+    assert (seen.level, seen.reason, seen.escalated_by) == (2, "", None)
+    [internal] = selectors.escalations_for(world.supervisor, case.number)
+    assert internal.reason == "企业反映久拖不决，内部研判意见"
