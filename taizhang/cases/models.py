@@ -178,6 +178,10 @@ class Assignment(models.Model):
     role = models.CharField(_("role"), max_length=4, choices=Role.choices)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED)
     sign_for_due_at = models.DateTimeField(_("sign-for deadline"), null=True, blank=True, db_index=True)
+    # A co-handling unit's own sign-for ladder (0 reminder, 1 overdue), claimed by the sweeper with a
+    # conditional UPDATE; the step counts only for the deadline it was applied to (`sign_for_step_due_at`).
+    sign_for_step = models.PositiveSmallIntegerField(_("sign-for ladder step"), null=True, blank=True)
+    sign_for_step_due_at = models.DateTimeField(_("sign-for ladder step applies to"), null=True, blank=True)
     signed_at = models.DateTimeField(_("signed for at"), null=True, blank=True)
     signed_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)

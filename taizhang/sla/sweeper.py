@@ -17,8 +17,10 @@ Common keys of the `case.*` topics below:
     "escalation":      `sla.Escalation` id (the row that makes the step happen once)
 
 `case.reminder`   level 0, one working day (configurable) before the deadline; target = the obliged
-                  unit (the lead unit; for sign-for the lead unit's assignment).
+                  unit (the lead unit; for sign-for the lead unit's assignment, or a co-handling unit's).
 `case.overdue`    level 1, at the deadline; target = the obliged unit (its unit leader is told).
+                  A co-handling unit's own sign-for steps (clock "sign_for") add "assignment" (the
+                  `cases.Assignment` id) and "role": "co"; "target_org_ids" = [the co-handling unit].
 `case.escalated`  level 2: target = the parent leadership (the responsible organisation, e.g. 净月区党工委,
                   or else the parent of the lead unit); extra key "response_due_at" (the leadership
                   must respond by then). Manual escalations to level 2 add "reason" and "actor" (user
@@ -39,6 +41,12 @@ Decisions
 ---------
 - Watched clocks: sign-for (the lead unit's), next progress report, completion. Follow-up, re-check and
   ledger review are the supervising side's own diaries, not a unit's obligation, and are not escalated.
+- Each co-handling unit's sign-for deadline (`Assignment.sign_for_due_at`, set at approval) is watched
+  too, per assignment, while the assignment is pending and the case is handed over or being worked on:
+  a reminder (level 0, the sign-for policy's `remind_workdays_before`) and an overdue flag (level 1) to
+  that unit, nothing more. Levels 2 and 3 stay with the case's own ladders: the parent leadership and
+  the 督办单 answer for the case (lead unit and responsible organisation), and a co-handling unit's late
+  sign-for does not raise `Case.escalation_level` either (the assignment's `sign_for_step` is its flag).
 - Reminders fire only on working days (a deadline after 春节 is reminded of on the last working day
   before it, 调休 Saturdays included) and never after the deadline has passed. Overdue (level 1) is a
   fact and fires at the deadline, whatever the day. Levels 2 and 3 fire on the working day after N, and
@@ -60,7 +68,10 @@ clock gets a new deadline). A batch of due rows is claimed by one conditional UP
 column (and raises `Case.escalation_level`) only where it still stands on the rung below — the condition
 is checked again on the row being updated, and on PostgreSQL rows another sweeper holds are skipped — so
 two sweepers running at once never act twice, and never skip a rung: the sweeper that claims a rung goes
-on to the next. The `sla.Escalation` rows, audit events and outbox messages
+on to the next. A co-handling unit's sign-for is claimed the same way on its assignment row
+(`Assignment.sign_for_step`, which counts only while `sign_for_step_due_at` equals the assignment's current
+deadline, so a re-approved handover starts a fresh ladder without the services having to clear it).
+The `sla.Escalation` rows, audit events and outbox messages
 of a batch are written in the claim's transaction: a crashed sweep loses nothing committed, and the
 next run (a minute later) redoes its uncommitted batch.
 """
@@ -78,7 +89,7 @@ from django.utils import timezone
 from taizhang.audit.bulk import append_events
 from taizhang.audit.services import SYSTEM
 from taizhang.cases.models import Assignment, Case
-from taizhang.cases.workflow import Clock, State
+from taizhang.cases.workflow import WORKING, Clock, State
 from taizhang.core import clock
 from taizhang.core.models import NumberSequence, OutboxMessage
 from taizhang.orgs.models import Organisation
@@ -408,6 +419,101 @@ def _sweep_step(swept: SweptClock, step: Step, policy: ladder.Policy, now: dt.da
             return
 
 
+# --- co-handling units' own sign-for deadlines ---------------------------------------------------------
+
+CO_SIGN_FOR_STATES: tuple[State, ...] = (State.HANDED_OVER, *WORKING)  # where `sign_for_assignment` is allowed
+CO_SIGN_FOR_LEVELS = (Level.REMINDER, Level.OVERDUE)
+
+
+def _co_due_where(step: Step, alias: str) -> tuple[str, list[Any]]:
+    """The conditions on the assignment row (`alias`) that make `step` of its sign-for ladder due. A step
+    recorded for another deadline (an earlier handover of the same unit) counts as none."""
+    col = f"{alias}.{_q('sign_for_due_at')}"
+    ladder_step, step_due = f"{alias}.{_q('sign_for_step')}", f"{alias}.{_q('sign_for_step_due_at')}"
+    fresh = f"({ladder_step} IS NULL OR {step_due} IS NULL OR {step_due} <> {col})"
+    previous, previous_params = fresh, []
+    if step.level == Level.OVERDUE:
+        previous, previous_params = f"({fresh} OR {ladder_step} = %s)", [int(Level.REMINDER)]
+    sql = (f"{alias}.{_q('role')} = %s AND {alias}.{_q('status')} = %s "
+           f"AND {step.condition.format(col=col)} AND {previous}")
+    return sql, [Assignment.Role.CO, Assignment.Status.PENDING, *step.params, *previous_params]
+
+
+def co_due_rows_sql(step: Step, *, columns: str = "") -> tuple[str, list[Any]]:
+    """SELECT of the co-handling assignments due for `step` of their sign-for ladder, oldest deadline first."""
+    where, where_params = _co_due_where(step, "a")
+    states = ", ".join(["%s"] * len(CO_SIGN_FOR_STATES))
+    columns = columns or f"a.{_q('id')}, a.{_q('sign_for_due_at')}, a.{_q('org_id')}"
+    sql = (f"SELECT {columns} FROM {_q(Assignment._meta.db_table)} a "
+           f"JOIN {_q(Case._meta.db_table)} c ON c.{_q('id')} = a.{_q('case_id')} AND c.{_q('state')} IN ({states}) "
+           f"WHERE {where} ORDER BY a.{_q('sign_for_due_at')}, a.{_q('id')}")
+    return sql, [*CO_SIGN_FOR_STATES, *where_params]
+
+
+def _co_claim_sql(step: Step, limit: int) -> tuple[str, list[Any]]:
+    """One conditional UPDATE that claims a batch of due co-handling assignments by moving their ladder step
+    (re-checked on the row it updates; on PostgreSQL rows another sweeper holds are skipped). Returns the
+    claimed assignment ids."""
+    select, params = co_due_rows_sql(step, columns=f"a.{_q('id')}")
+    features = connection.features
+    lock = (" FOR UPDATE OF a SKIP LOCKED"
+            if features.has_select_for_update_skip_locked and features.has_select_for_update_of else "")
+    where, where_params = _co_due_where(step, "t")
+    sql = (f"UPDATE {_q(Assignment._meta.db_table)} AS t SET {_q('sign_for_step')} = %s, "
+           f"{_q('sign_for_step_due_at')} = t.{_q('sign_for_due_at')} "
+           f"WHERE t.{_q('id')} IN ({select} LIMIT %s{lock}) AND {where} RETURNING {_q('id')}")
+    return sql, [step.level, *params, limit, *where_params]
+
+
+def _act_co(assignment_ids: Sequence[int], step: Step, now: dt.datetime) -> None:
+    """Escalation row, outbox message and audit event (object: the case) of each claimed co-handling step."""
+    claimed: list[tuple[int, int, int, str, dt.datetime]] = []
+    for pk, case_id, org_id, org_name, due_at in (Assignment.objects.filter(pk__in=assignment_ids).order_by("pk")
+                                                  .values_list("pk", "case_id", "org_id", "org__name",
+                                                               "sign_for_due_at")):
+        if due_at is not None:  # always: the claim required a deadline
+            claimed.append((pk, case_id, org_id, org_name, due_at))
+    case_ids = {row[1] for row in claimed}
+    cases = {pk: (number, title, responsible) for pk, number, title, responsible in
+             Case.objects.filter(pk__in=case_ids).values_list("pk", "number", "title", "responsible_org_id")}
+    escalations = Escalation.objects.bulk_create([
+        Escalation(case_id=case_id, clock=Clock.SIGN_FOR.value, level=step.level, due_at=due_at,
+                   target_org_id=org_id, created_at=now)
+        for _, case_id, org_id, _, due_at in claimed])
+    messages, events = [], []
+    for (assignment, case_id, org_id, org_name, _), escalation in zip(claimed, escalations, strict=True):
+        number, title, responsible = cases[case_id]
+        row = Claimed(escalation.pk, escalation.clock, escalation.level, escalation.due_at, org_id, None,
+                      number, title, responsible)
+        topic, payload, after = step_message(row, extra={"assignment": assignment, "role": Assignment.Role.CO.value})
+        messages.append((topic, payload))
+        events.append({"actor": SYSTEM, "action": AUDIT_ACTIONS[step.level], "object_type": "case",
+                       "object_id": number, "object_repr": title,
+                       "after": {**after, "org": org_id, "org_name": org_name}})
+    enqueue_many(messages, now)
+    append_events(events)
+
+
+def sweep_co_sign_for(policy: ladder.Policy, now: dt.datetime, batch_size: int, result: SweepResult) -> None:
+    """Reminder and overdue flag of every pending co-handling assignment's own sign-for deadline, in
+    claimed batches (levels 0 and 1 only; see Decisions)."""
+    for step in steps_for(policy, now):
+        if step.level not in CO_SIGN_FOR_LEVELS:
+            continue
+        sql, params = _co_claim_sql(step, batch_size)
+        while True:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    ids = [row[0] for row in cursor.fetchall()]
+                if ids:
+                    _act_co(ids, step, now)
+            result.batches += 1
+            result.add(step.level, "sign_for_co", len(ids))
+            if len(ids) < batch_size:
+                break
+
+
 def sweep_orders(now: dt.datetime, batch_size: int, result: SweepResult) -> None:
     """Unanswered 督办单 past their reply deadline: marked overdue once (a conditional UPDATE), told again."""
     table = _q(SupervisionOrder._meta.db_table)
@@ -465,6 +571,8 @@ def sweep(now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE,
             policy = configured[swept.clock]
             for step in steps_for(policy, now):
                 _sweep_step(swept, step, policy, now, batch_size, result)
+            if swept.clock == Clock.SIGN_FOR:
+                sweep_co_sign_for(policy, now, batch_size, result)
         sweep_orders(now, batch_size, result)
         result.passes += 1
         if result.acted == acted:
