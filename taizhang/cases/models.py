@@ -124,6 +124,12 @@ class Case(models.Model):
     sign_for_step = models.PositiveSmallIntegerField(_("sign-for ladder step"), null=True, blank=True)
     progress_step = models.PositiveSmallIntegerField(_("progress-report ladder step"), null=True, blank=True)
     completion_step = models.PositiveSmallIntegerField(_("completion ladder step"), null=True, blank=True)
+    # The supervising side's own clocks (follow-up, re-check): reminder (0) and overdue flag (1) only, claimed
+    # the same way; a step counts only for the deadline it was applied to (`*_step_due_at`).
+    followup_step = models.PositiveSmallIntegerField(_("follow-up reminder step"), null=True, blank=True)
+    followup_step_due_at = models.DateTimeField(_("follow-up reminder step applies to"), null=True, blank=True)
+    recheck_step = models.PositiveSmallIntegerField(_("re-check reminder step"), null=True, blank=True)
+    recheck_step_due_at = models.DateTimeField(_("re-check reminder step applies to"), null=True, blank=True)
 
     registered_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                       verbose_name=_("registered by"))

@@ -17,6 +17,8 @@ case they may not see. The person who caused the event is not told about it.
 | case.closed                     | enterprise users of the case's enterprises                             |
 | case.reminder (level 0)         | unit leaders and handlers of the target units                          |
 | case.overdue (level 1)          | unit leaders of the target units                                       |
+| case.reminder / .overdue of the | supervisors of the target (supervising) organisation: the supervising  |
+|   clocks followup, recheck      |   side's own deadlines (回访, 回头看)                                   |
 | case.escalated (level 2)        | unit leaders and read-only leaders of the target (parent) organisation |
 | supervision_order.issued (3)    | supervisors of the supervising organisation + unit leaders of targets  |
 | supervision_order.overdue       | supervisors + unit leaders of the target organisations                 |
@@ -94,6 +96,20 @@ def target_units(*roles: Role) -> Rule:
     return lambda case, payload: members(_targets(payload, _lead_org_ids(case)), roles)
 
 
+# The supervising side's own clocks (sla.sweeper): their reminder and overdue flag go to its supervisors.
+SUPERVISING_CLOCKS = frozenset({"followup", "recheck"})
+
+
+def clock_step(unit_rule: Rule) -> Rule:
+    """`case.reminder` / `case.overdue`: `unit_rule` for the units' clocks; for the supervising side's own
+    clocks, the supervisors of the target organisation (the supervising organisation by default)."""
+    def rule(case: Case, payload: dict[str, Any]) -> QuerySet[User]:
+        if payload.get("clock") in SUPERVISING_CLOCKS:
+            return members(_targets(payload, [case.supervising_org_id]), [Role.SUPERVISOR])
+        return unit_rule(case, payload)
+    return rule
+
+
 def parent_leadership(case: Case, payload: dict[str, Any]) -> QuerySet[User]:
     return members(_targets(payload, _parent_org_ids(case)), [Role.UNIT_LEADER, Role.VIEWER])
 
@@ -126,8 +142,8 @@ RULES: dict[str, Rule] = {
     "case.returned_for_rework": lead_unit(Role.UNIT_LEADER, Role.HANDLER),
     "case.accepted": lead_unit(Role.UNIT_LEADER),
     "case.closed": enterprises,
-    "case.reminder": target_units(Role.UNIT_LEADER, Role.HANDLER),
-    "case.overdue": target_units(Role.UNIT_LEADER),
+    "case.reminder": clock_step(target_units(Role.UNIT_LEADER, Role.HANDLER)),
+    "case.overdue": clock_step(target_units(Role.UNIT_LEADER)),
     "case.escalated": parent_leadership,
     "supervision_order.issued": supervision_order,
     "supervision_order.overdue": order_overdue,

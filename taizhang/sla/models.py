@@ -48,7 +48,12 @@ SWEPT_CLOCKS = [
     (Clock.COMPLETION.value, CLOCK_LABELS[Clock.COMPLETION]),
 ]
 MANUAL = "manual"
-ESCALATION_CLOCKS = [*SWEPT_CLOCKS, (MANUAL, _("Escalated by hand"))]
+# The supervising side's own deadlines get a reminder and an overdue flag, never levels 2 and 3.
+SUPERVISING_CLOCKS = [
+    (Clock.FOLLOWUP.value, CLOCK_LABELS[Clock.FOLLOWUP]),
+    (Clock.RECHECK.value, CLOCK_LABELS[Clock.RECHECK]),
+]
+ESCALATION_CLOCKS = [*SWEPT_CLOCKS, *SUPERVISING_CLOCKS, (MANUAL, _("Escalated by hand"))]
 
 
 class EscalationPolicy(models.Model):
@@ -85,7 +90,7 @@ class Escalation(models.Model):
 
     class Level(models.IntegerChoices):
         REMINDER = 0, _("Reminder")
-        OVERDUE = 1, _("Overdue: unit leader told")
+        OVERDUE = 1, _("Overdue: the responsible side told")
         LEADERSHIP = 2, _("Parent leadership told")
         SUPERVISION_ORDER = 3, _("Supervision order issued")
 

@@ -22,14 +22,20 @@ def _case(user: User, case: Case | str) -> Case:
         raise NotFound() from None
 
 
+# The supervising side's own diary (回访, 回头看 deadlines) is not shown to enterprises.
+INTERNAL_CLOCKS = frozenset({"followup", "recheck"})
+
+
 def escalations_for(user: User, case: Case | str) -> list[Escalation]:
     """The ladder steps of a case the user may see, oldest first, with their supervision orders.
-    Enterprises see the steps but not who escalated, the reasons or the units' answers."""
+    Enterprises see the steps but not who escalated, the reasons, the units' answers or the supervising
+    side's own follow-up and re-check reminders."""
     visible = _case(user, case)
     steps = list(Escalation.objects.filter(case=visible)
                  .select_related("target_org", "escalated_by", "responded_by", "supervision_order")
                  .order_by("created_at", "pk"))
     if not policies.sees_internal_notes(user):
+        steps = [step for step in steps if step.clock not in INTERNAL_CLOCKS]
         for step in steps:
             step.reason, step.response, step.escalated_by, step.responded_by = "", "", None, None
             order = getattr(step, "supervision_order", None)  # a reverse one-to-one: absent below level 3

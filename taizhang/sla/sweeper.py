@@ -10,17 +10,20 @@ supervisors of the supervising org) at send time. Instants are ISO 8601 in Asia/
 
 Common keys of the `case.*` topics below:
     "case":            public case number, e.g. "CC-2026-0007"
-    "clock":           "sign_for" | "progress_report" | "completion" | "manual"
+    "clock":           "sign_for" | "progress_report" | "completion" | "followup" | "recheck" | "manual"
     "level":           0 reminder, 1 overdue (unit leader told), 2 parent leadership, 3 督办单
     "due_at":          the deadline the step belongs to (for a manual escalation: when it was made)
     "target_org_ids":  [int, ...] the organisations that must act or be told at this step
     "escalation":      `sla.Escalation` id (the row that makes the step happen once)
 
 `case.reminder`   level 0, one working day (configurable) before the deadline; target = the obliged
-                  unit (the lead unit; for sign-for the lead unit's assignment, or a co-handling unit's).
+                  unit (the lead unit; for sign-for the lead unit's assignment, or a co-handling unit's);
+                  for the clocks "followup" and "recheck", the supervising organisation (its supervisors
+                  are told).
 `case.overdue`    level 1, at the deadline; target = the obliged unit (its unit leader is told).
                   A co-handling unit's own sign-for steps (clock "sign_for") add "assignment" (the
                   `cases.Assignment` id) and "role": "co"; "target_org_ids" = [the co-handling unit].
+                  The clocks "followup" and "recheck": "target_org_ids" = [the supervising organisation].
 `case.escalated`  level 2: target = the parent leadership (the responsible organisation, e.g. 净月区党工委,
                   or else the parent of the lead unit); extra key "response_due_at" (the leadership
                   must respond by then). Manual escalations to level 2 add "reason" and "actor" (user
@@ -39,8 +42,15 @@ Common keys of the `case.*` topics below:
 
 Decisions
 ---------
-- Watched clocks: sign-for (the lead unit's), next progress report, completion. Follow-up, re-check and
-  ledger review are the supervising side's own diaries, not a unit's obligation, and are not escalated.
+- Watched clocks: sign-for (the lead unit's), next progress report, completion. Ledger review is a diary
+  date, not watched.
+- The supervising side's own deadlines — follow-up (回访, `Case.followup_due_at`, while the case awaits
+  follow-up; set again at each acceptance) and re-check (回头看, `Case.recheck_due_at`, while the case is
+  closed; set again at each closure) — get a reminder (level 0, the clock's EscalationPolicy row or one
+  working day ahead) and an overdue flag (level 1), addressed to the supervising organisation, and nothing
+  more: there is no parent leadership or 督办单 above the supervising body for its own diary, and they do
+  not raise `Case.escalation_level` (that level measures the units' lateness; the step columns are the flag).
+  Recording the follow-up (or waiving it) or the re-check stops the clock, so nothing more is sent.
 - Each co-handling unit's sign-for deadline (`Assignment.sign_for_due_at`, set at approval) is watched
   too, per assignment, while the assignment is pending and the case is handed over or being worked on:
   a reminder (level 0, the sign-for policy's `remind_workdays_before`) and an overdue flag (level 1) to
@@ -70,7 +80,9 @@ is checked again on the row being updated, and on PostgreSQL rows another sweepe
 two sweepers running at once never act twice, and never skip a rung: the sweeper that claims a rung goes
 on to the next. A co-handling unit's sign-for is claimed the same way on its assignment row
 (`Assignment.sign_for_step`, which counts only while `sign_for_step_due_at` equals the assignment's current
-deadline, so a re-approved handover starts a fresh ladder without the services having to clear it).
+deadline, so a re-approved handover starts a fresh ladder without the services having to clear it). The
+follow-up and re-check clocks likewise on the case row (`Case.followup_step` / `followup_step_due_at`,
+`Case.recheck_step` / `recheck_step_due_at`): a new acceptance or closure (a new deadline) starts afresh.
 The `sla.Escalation` rows, audit events and outbox messages
 of a batch are written in the claim's transaction: a crashed sweep loses nothing committed, and the
 next run (a minute later) redoes its uncommitted batch.
@@ -514,6 +526,110 @@ def sweep_co_sign_for(policy: ladder.Policy, now: dt.datetime, batch_size: int, 
                 break
 
 
+# --- the supervising side's own clocks: follow-up (回访) and re-check (回头看) ------------------------------
+
+@dataclass(frozen=True)
+class SupervisingClock:
+    """A deadline the supervising organisation itself must meet: reminded of and flagged overdue (levels 0
+    and 1 only) to that organisation, claimed on the case row's step columns."""
+
+    clock: Clock
+    column: str
+    step_column: str  # Case.<clock>_step: 0 reminded, 1 flagged overdue
+    step_due_column: str  # Case.<clock>_step_due_at: the deadline the step was applied to
+    state: State
+
+
+SUPERVISING_CLOCKS: tuple[SupervisingClock, ...] = (
+    SupervisingClock(Clock.FOLLOWUP, "followup_due_at", "followup_step", "followup_step_due_at",
+                     State.AWAITING_FOLLOWUP),
+    SupervisingClock(Clock.RECHECK, "recheck_due_at", "recheck_step", "recheck_step_due_at", State.CLOSED),
+)
+SUPERVISING_LEVELS = (Level.REMINDER, Level.OVERDUE)
+# Remind one working day ahead (a configured EscalationPolicy row for the clock overrides it).
+SUPERVISING_POLICY = ladder.Policy(remind_workdays_before=1)
+
+
+def _supervising_due_where(watched: SupervisingClock, step: Step, alias: str) -> tuple[str, list[Any]]:
+    """The conditions on the case row (`alias`) that make `step` of a supervising clock due. A step recorded
+    for another deadline (an earlier acceptance or closure of the same case) counts as none."""
+    col = f"{alias}.{_q(watched.column)}"
+    ladder_step, step_due = f"{alias}.{_q(watched.step_column)}", f"{alias}.{_q(watched.step_due_column)}"
+    fresh = f"({ladder_step} IS NULL OR {step_due} IS NULL OR {step_due} <> {col})"
+    previous, previous_params = fresh, []
+    if step.level == Level.OVERDUE:
+        previous, previous_params = f"({fresh} OR {ladder_step} = %s)", [int(Level.REMINDER)]
+    sql = f"{alias}.{_q('state')} = %s AND {step.condition.format(col=col)} AND {previous}"
+    return sql, [watched.state.value, *step.params, *previous_params]
+
+
+def supervising_due_rows_sql(watched: SupervisingClock, step: Step, *, columns: str = "") -> tuple[str, list[Any]]:
+    """SELECT of the cases due for `step` of a supervising clock, oldest deadline first."""
+    where, where_params = _supervising_due_where(watched, step, "c")
+    col = f"c.{_q(watched.column)}"
+    columns = columns or f"c.{_q('id')}, {col}, c.{_q('supervising_org_id')}"
+    sql = (f"SELECT {columns} FROM {_q(Case._meta.db_table)} c "
+           f"WHERE {where} ORDER BY {col}, c.{_q('id')}")
+    return sql, where_params
+
+
+def _supervising_claim_sql(watched: SupervisingClock, step: Step, limit: int) -> tuple[str, list[Any]]:
+    """One conditional UPDATE that claims a batch of due cases by moving the clock's step column (re-checked
+    on the row it updates; on PostgreSQL rows another sweeper holds are skipped). `Case.escalation_level`
+    and `Case.version` are left alone. Returns the claimed case ids."""
+    select, params = supervising_due_rows_sql(watched, step, columns=f"c.{_q('id')}")
+    features = connection.features
+    lock = (" FOR UPDATE OF c SKIP LOCKED"
+            if features.has_select_for_update_skip_locked and features.has_select_for_update_of else "")
+    where, where_params = _supervising_due_where(watched, step, "t")
+    sql = (f"UPDATE {_q(Case._meta.db_table)} AS t SET {_q(watched.step_column)} = %s, "
+           f"{_q(watched.step_due_column)} = t.{_q(watched.column)} "
+           f"WHERE t.{_q('id')} IN ({select} LIMIT %s{lock}) AND {where} RETURNING {_q('id')}")
+    return sql, [step.level, *params, limit, *where_params]
+
+
+def _act_supervising(case_ids: Sequence[int], watched: SupervisingClock, step: Step, now: dt.datetime) -> None:
+    """Escalation row (target: the supervising organisation), outbox message and audit event of each claimed
+    step of a supervising clock."""
+    claimed = [row for row in Case.objects.filter(pk__in=case_ids).order_by("pk").values_list(
+        "pk", "number", "title", "responsible_org_id", "supervising_org_id", watched.column)
+        if row[5] is not None]  # always: the claim required a deadline
+    escalations = Escalation.objects.bulk_create([
+        Escalation(case_id=pk, clock=watched.clock.value, level=step.level, due_at=due_at,
+                   target_org_id=supervising, created_at=now)
+        for pk, _, _, _, supervising, due_at in claimed])
+    messages, events = [], []
+    for (_, number, title, responsible, supervising, _), escalation in zip(claimed, escalations, strict=True):
+        row = Claimed(escalation.pk, escalation.clock, escalation.level, escalation.due_at, supervising, None,
+                      number, title, responsible)
+        topic, payload, after = step_message(row)
+        messages.append((topic, payload))
+        events.append({"actor": SYSTEM, "action": AUDIT_ACTIONS[step.level], "object_type": "case",
+                       "object_id": number, "object_repr": title, "after": after})
+    enqueue_many(messages, now)
+    append_events(events)
+
+
+def sweep_supervising(watched: SupervisingClock, policy: ladder.Policy, now: dt.datetime, batch_size: int,
+                      result: SweepResult) -> None:
+    """Reminder and overdue flag of one supervising clock, in claimed batches (levels 0 and 1 only)."""
+    for step in steps_for(policy, now):
+        if step.level not in SUPERVISING_LEVELS:
+            continue
+        sql, params = _supervising_claim_sql(watched, step, batch_size)
+        while True:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    ids = [row[0] for row in cursor.fetchall()]
+                if ids:
+                    _act_supervising(ids, watched, step, now)
+            result.batches += 1
+            result.add(step.level, watched.clock.value, len(ids))
+            if len(ids) < batch_size:
+                break
+
+
 def sweep_orders(now: dt.datetime, batch_size: int, result: SweepResult) -> None:
     """Unanswered 督办单 past their reply deadline: marked overdue once (a conditional UPDATE), told again."""
     table = _q(SupervisionOrder._meta.db_table)
@@ -556,15 +672,16 @@ def order_payload(order: SupervisionOrder) -> dict[str, Any]:
 
 
 def sweep(now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE,
-          clocks: Iterable[SweptClock] = SWEPT) -> SweepResult:
-    """Passes over every watched clock, each step of its ladder lowest first, in batches, then over
-    unanswered supervision orders — repeated until a pass finds nothing to do. (Another sweeper may hold a
-    case row claimed for one clock while this one looks at another; the repeat picks such rows up once
-    the other commits.) Safe to run concurrently and to re-run at the same moment."""
+          clocks: Iterable[SweptClock] = SWEPT,
+          supervising: Iterable[SupervisingClock] = SUPERVISING_CLOCKS) -> SweepResult:
+    """Passes over every watched clock, each step of its ladder lowest first, in batches, then over the
+    supervising side's clocks and unanswered supervision orders — repeated until a pass finds nothing to
+    do. (Another sweeper may hold a case row claimed for one clock while this one looks at another; the
+    repeat picks such rows up once the other commits.) Safe to run concurrently and to re-run at the same moment."""
     now = now or clock.now()
     result = SweepResult()
     configured = ladder.policies()
-    clocks = tuple(clocks)
+    clocks, supervising = tuple(clocks), tuple(supervising)
     while True:
         acted = result.acted
         for swept in clocks:
@@ -573,6 +690,8 @@ def sweep(now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE,
                 _sweep_step(swept, step, policy, now, batch_size, result)
             if swept.clock == Clock.SIGN_FOR:
                 sweep_co_sign_for(policy, now, batch_size, result)
+        for watched in supervising:
+            sweep_supervising(watched, configured.get(watched.clock, SUPERVISING_POLICY), now, batch_size, result)
         sweep_orders(now, batch_size, result)
         result.passes += 1
         if result.acted == acted:
