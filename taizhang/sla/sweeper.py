@@ -90,8 +90,9 @@ next run (a minute later) redoes its uncommitted batch.
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -415,20 +416,29 @@ def _act(case_ids: Sequence[int], swept: SweptClock, step: Step, policy: ladder.
     append_events(events)  # last: the audit chain's head stays locked only briefly
 
 
-def _sweep_step(swept: SweptClock, step: Step, policy: ladder.Policy, now: dt.datetime, batch_size: int,
-                result: SweepResult) -> None:
-    sql, params = _claim_sql(swept, step, batch_size)
+def _claim_in_batches(claim: tuple[str, list[Any]], act: Callable[[list[int]], None], *, batch_size: int,
+                      result: SweepResult, level: int, clock: str) -> None:
+    """Run one claiming UPDATE … RETURNING id per transaction and act on what it claimed, until a batch
+    comes back short: every claimed row is acted on in the transaction that claimed it."""
+    sql, params = claim
     while True:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 ids = [row[0] for row in cursor.fetchall()]
             if ids:
-                _act(ids, swept, step, policy, now)
+                act(ids)
         result.batches += 1
-        result.add(step.level, swept.clock.value, len(ids))
+        result.add(level, clock, len(ids))
         if len(ids) < batch_size:
             return
+
+
+def _sweep_step(swept: SweptClock, step: Step, policy: ladder.Policy, now: dt.datetime, batch_size: int,
+                result: SweepResult) -> None:
+    _claim_in_batches(_claim_sql(swept, step, batch_size),
+                      partial(_act, swept=swept, step=step, policy=policy, now=now),
+                      batch_size=batch_size, result=result, level=step.level, clock=swept.clock.value)
 
 
 # --- co-handling units' own sign-for deadlines ---------------------------------------------------------
@@ -512,18 +522,8 @@ def sweep_co_sign_for(policy: ladder.Policy, now: dt.datetime, batch_size: int, 
     for step in steps_for(policy, now):
         if step.level not in CO_SIGN_FOR_LEVELS:
             continue
-        sql, params = _co_claim_sql(step, batch_size)
-        while True:
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute(sql, params)
-                    ids = [row[0] for row in cursor.fetchall()]
-                if ids:
-                    _act_co(ids, step, now)
-            result.batches += 1
-            result.add(step.level, "sign_for_co", len(ids))
-            if len(ids) < batch_size:
-                break
+        _claim_in_batches(_co_claim_sql(step, batch_size), partial(_act_co, step=step, now=now),
+                          batch_size=batch_size, result=result, level=step.level, clock="sign_for_co")
 
 
 # --- the supervising side's own clocks: follow-up (回访) and re-check (回头看) ------------------------------
@@ -616,18 +616,9 @@ def sweep_supervising(watched: SupervisingClock, policy: ladder.Policy, now: dt.
     for step in steps_for(policy, now):
         if step.level not in SUPERVISING_LEVELS:
             continue
-        sql, params = _supervising_claim_sql(watched, step, batch_size)
-        while True:
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute(sql, params)
-                    ids = [row[0] for row in cursor.fetchall()]
-                if ids:
-                    _act_supervising(ids, watched, step, now)
-            result.batches += 1
-            result.add(step.level, watched.clock.value, len(ids))
-            if len(ids) < batch_size:
-                break
+        _claim_in_batches(_supervising_claim_sql(watched, step, batch_size),
+                          partial(_act_supervising, watched=watched, step=step, now=now),
+                          batch_size=batch_size, result=result, level=step.level, clock=watched.clock.value)
 
 
 def sweep_orders(now: dt.datetime, batch_size: int, result: SweepResult) -> None:
