@@ -108,7 +108,8 @@ def test_parser_reads_the_whole_catalogue(entries, messages):
     assert "Language: zh_Hans" in header.msgstr[0]
     ids = {e.msgid for e in messages}
     assert {"Rectifying", "Responsible unit leader", "signed for the case"} <= ids
-    assert len(ids) == len(messages), "a msgid appears twice"
+    keys = {(e.msgctxt, e.msgid) for e in messages}
+    assert len(keys) == len(messages), "a msgid appears twice in the same context"
     assert len(messages) == sum(1 for line in PO_FILE.read_text(encoding="utf-8").splitlines()
                                 if line.startswith("msgid ")) - 1
 
