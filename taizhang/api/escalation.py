@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from taizhang.api import selectors as api_selectors
 from taizhang.api.idempotency import idempotent
+from taizhang.api.serializers import RefSerializer, ref
 from taizhang.api.views import IDEMPOTENCY_KEY, IF_MATCH, NUMBER, if_match_version, object_id
 from taizhang.cases.models import Case
 from taizhang.sla import selectors, services
@@ -40,15 +41,6 @@ class TextInputSerializer(_Strict):
     text = serializers.CharField(max_length=4000, allow_blank=True)
 
 
-class _OrgRef(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
-def _org(org: Any) -> dict[str, Any] | None:
-    return None if org is None else {"id": org.pk, "name": str(org.name)}
-
-
 class SupervisionOrderSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     number = serializers.CharField()
@@ -61,13 +53,13 @@ class SupervisionOrderSerializer(serializers.Serializer[Any]):
     replied_at = serializers.DateTimeField(allow_null=True)
     reply = serializers.CharField()
 
-    @extend_schema_field(_OrgRef)
+    @extend_schema_field(RefSerializer(allow_null=True))
     def get_issuing_org(self, order: SupervisionOrder) -> dict[str, Any] | None:
-        return _org(order.issuing_org)
+        return ref(order.issuing_org)
 
-    @extend_schema_field(_OrgRef)
+    @extend_schema_field(RefSerializer(allow_null=True))
     def get_addressed_org(self, order: SupervisionOrder) -> dict[str, Any] | None:
-        return _org(order.addressed_org)
+        return ref(order.addressed_org)
 
 
 class EscalationSerializer(serializers.Serializer[Any]):
@@ -85,9 +77,9 @@ class EscalationSerializer(serializers.Serializer[Any]):
     response = serializers.CharField()
     supervision_order = serializers.SerializerMethodField()
 
-    @extend_schema_field(_OrgRef(allow_null=True))
+    @extend_schema_field(RefSerializer(allow_null=True))
     def get_target_org(self, escalation: Escalation) -> dict[str, Any] | None:
-        return _org(escalation.target_org)
+        return ref(escalation.target_org)
 
     def get_escalated_by(self, escalation: Escalation) -> str | None:
         user = escalation.escalated_by

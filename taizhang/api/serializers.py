@@ -22,7 +22,7 @@ class RefSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
 
 
-def _ref(obj: Any) -> dict[str, Any] | None:
+def ref(obj: Any) -> dict[str, Any] | None:
     return None if obj is None else {"id": obj.pk, "name": str(obj.name)}
 
 
@@ -80,11 +80,11 @@ class CaseSerializer(serializers.Serializer[Any]):
 
     @extend_schema_field(RefSerializer())
     def get_supervising_org(self, case: Case) -> dict[str, Any] | None:
-        return _ref(case.supervising_org)
+        return ref(case.supervising_org)
 
     @extend_schema_field(RefSerializer(allow_null=True))
     def get_responsible_org(self, case: Case) -> dict[str, Any] | None:
-        return _ref(case.responsible_org)
+        return ref(case.responsible_org)
 
     @extend_schema_field(RefSerializer(many=True))
     def get_enterprises(self, case: Case) -> list[dict[str, Any]]:
@@ -92,7 +92,7 @@ class CaseSerializer(serializers.Serializer[Any]):
 
     @extend_schema_field(RefSerializer(allow_null=True))
     def get_inspection_round(self, case: Case) -> dict[str, Any] | None:
-        return _ref(case.inspection_round)
+        return ref(case.inspection_round)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_merged_into(self, case: Case) -> str | None:
@@ -236,7 +236,7 @@ class ProgressReportSerializer(serializers.Serializer[Any]):
 
     @extend_schema_field(RefSerializer())
     def get_org(self, report: ProgressReport) -> dict[str, Any] | None:
-        return _ref(report.org)
+        return ref(report.org)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_author(self, report: ProgressReport) -> str | None:
@@ -264,7 +264,7 @@ class AssignmentSerializer(serializers.Serializer[Any]):
 
     @extend_schema_field(RefSerializer())
     def get_org(self, assignment: Assignment) -> dict[str, Any] | None:
-        return _ref(assignment.org)
+        return ref(assignment.org)
 
 
 class TimelineEntrySerializer(serializers.Serializer[Any]):
