@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 from rest_framework.request import Request
@@ -45,19 +45,28 @@ def fingerprint(request: Request) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _claim(request: Request, key: str, body_hash: str) -> IdempotencyRecord | None:
-    """The earlier record for this key, or None once this request holds the key."""
+def _claim(request: Request, key: str, body_hash: str) -> int | IdempotencyRecord:
+    """The id of the new record once this request holds the key, or the earlier record for the key.
+
+    One `INSERT … ON CONFLICT DO NOTHING`: no savepoint. A concurrent holder of the key makes it wait
+    until that request commits (nothing inserted: replay) or rolls back (inserted: run)."""
     user: Any = request.user
-    try:
-        with transaction.atomic():
-            IdempotencyRecord.objects.create(user=user, key=key, method=str(request.method),
-                                             path=request.path[:500], body_hash=body_hash, status=0,
-                                             response_body=None, created_at=clock.now())
-    except IntegrityError:
-        # The key is taken: by an earlier request, or by a concurrent one that committed while we
-        # waited for its row.
-        return IdempotencyRecord.objects.get(user=user, key=key)
-    return None
+    values = {"user": user.pk, "key": key, "method": str(request.method), "path": request.path[:500],
+              "body_hash": body_hash, "status": 0, "response_body": None, "response_headers": {},
+              "created_at": clock.now()}
+    by_name = {field.name: field for field in IdempotencyRecord._meta.concrete_fields}
+    fields = [by_name[name] for name in values]
+    connection = transaction.get_connection()
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]
+    table = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+                       'ON CONFLICT ("user_id", "key") DO NOTHING RETURNING "id"', params)
+        row = cursor.fetchone()
+    if row is not None:
+        return int(row[0])
+    return IdempotencyRecord.objects.get(user=user, key=key)
 
 
 def _replay(record: IdempotencyRecord, body_hash: str) -> Response:
@@ -82,15 +91,15 @@ def idempotent(request: Request, perform: Callable[[], Response]) -> Response:
                               _("An Idempotency-Key is 1 to 255 printable characters."), 422)
     body_hash = fingerprint(request)
     with transaction.atomic():
-        earlier = _claim(request, key, body_hash)
-        if earlier is not None:
-            return _replay(earlier, body_hash)
+        claim = _claim(request, key, body_hash)
+        if isinstance(claim, IdempotencyRecord):
+            return _replay(claim, body_hash)
         response = perform()
         if response.status_code >= 300:
             transaction.set_rollback(True)
             return response
         body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
         headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
-        IdempotencyRecord.objects.filter(user=request.user.pk, key=key).update(
+        IdempotencyRecord.objects.filter(pk=claim).update(
             status=response.status_code, response_body=body, response_headers=headers)
     return response

@@ -156,6 +156,8 @@ def inspection_round_by_id(pk: int | None) -> Any:
 
 def enterprises_by_ids(pks: Sequence[int]) -> list[Enterprise]:
     wanted = list(dict.fromkeys(pks))
+    if not wanted:
+        return []
     found = list(Enterprise.objects.filter(pk__in=wanted))
     if len(found) != len(wanted):
         raise ValidationFailed(code="validation.unknown_enterprise", field="enterprises")

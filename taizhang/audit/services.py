@@ -54,9 +54,12 @@ def build_event(*, actor: ActorContext, action: str, object_type: str, object_id
 
 
 def lock_head() -> AuditChainHead:
-    """The chain head, locked until the end of the transaction."""
-    AuditChainHead.objects.get_or_create(id=1)
-    return AuditChainHead.objects.select_for_update().get(id=1)
+    """The chain head, locked until the end of the transaction (one query once the head exists)."""
+    try:
+        return AuditChainHead.objects.select_for_update().get(id=1)
+    except AuditChainHead.DoesNotExist:
+        AuditChainHead.objects.get_or_create(id=1)
+        return AuditChainHead.objects.select_for_update().get(id=1)
 
 
 def move_head(head: AuditChainHead, last: AuditEvent) -> None:

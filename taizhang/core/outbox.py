@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from django.tasks import Task, TaskResultStatus
 
 from taizhang.core import clock
 from taizhang.core.models import OutboxMessage
@@ -49,9 +50,25 @@ def _wake_worker() -> None:
     from taizhang.core.tasks import deliver_outbox
 
     try:
-        deliver_outbox.enqueue()
+        if not _already_queued(deliver_outbox):
+            deliver_outbox.enqueue()
     except Exception:  # the periodic sweep delivers it later
         logger.exception("could not enqueue outbox delivery")
+
+
+def _already_queued(task: Task[..., Any]) -> bool:
+    """Whether `task` waits unclaimed in the database queue. A delivery waiting there sees this message:
+    the message committed before this check, and a worker commits its claim before it runs the task.
+    Under load this is one read instead of one more task row per write. Other backends: False."""
+    from django_tasks_db import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    backend = task.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        return False
+    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY, backend_name=backend.alias,
+                                          task_path=task.module_path, run_after=get_date_max())
+    return waiting.exists()
 
 
 RETRY_BACKOFF_SECONDS = [10, 60, 300, 1800, 7200]

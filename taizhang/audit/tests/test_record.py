@@ -63,7 +63,7 @@ def test_append_events_continues_the_chain_and_locks_the_head_once(db):
         appended = append_events(rows, batch_size=2000)
     assert appended == 4500
     head_queries = [q for q in queries.captured_queries if "audit_auditchainhead" in q["sql"]]
-    assert len(head_queries) == 3  # get_or_create, lock, move
+    assert len(head_queries) == 2  # lock (the head exists), move
     with transaction.atomic():
         last = record_event(actor=SYSTEM, action="case.registered", object_type="case", object_id="CC-9")
     assert last.seq == 4503

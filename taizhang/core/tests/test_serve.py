@@ -22,3 +22,11 @@ def test_the_database_worker_runs_only_with_the_database_backend(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_celery.CeleryBackend", "QUEUES": ["default"],
                                   "OPTIONS": {"CELERY_APP": "taizhang.config.celery.app"}}}
     assert not serve.uses_database_tasks()
+
+
+def test_threads_select_the_threaded_worker_that_keeps_connections_alive():
+    assert "--worker-class" not in serve.child_commands("127.0.0.1", 8000, 3, with_worker=False)["web"]
+    web = serve.child_commands("127.0.0.1", 8000, 2, threads=4, with_worker=False)["web"]
+    assert web[web.index("--worker-class") + 1] == "gthread"
+    assert web[web.index("--threads") + 1] == "4"
+    assert web[web.index("--workers") + 1] == "2"

@@ -107,3 +107,15 @@ def test_generated_cases_are_searchable(db):
     case = Case.objects.order_by("pk").first()
     assert case is not None
     assert case.pk in set(search_query.filter_cases(Case.objects.all(), case.title).values_list("pk", flat=True))
+
+
+def test_a_new_case_is_indexed_from_the_values_in_hand_exactly_as_a_reindex_would(world):
+    other = world.enterprise.__class__.objects.exclude(pk=world.enterprise.pk).first()
+    chosen = [world.enterprise, *([other] if other else [])]
+    case = services.register_case(actor=world.supervisor, source="hotline", title="  路灯不亮 ",
+                                  description="Ａ区 road-7 路灯\x1f长期不亮", enterprises=chosen)
+    written = SearchDocument.objects.values("body", "terms").get(case=case)
+    index_cases([case.pk])
+    assert SearchDocument.objects.values("body", "terms").get(case=case) == written
+    assert found(world.supervisor, "路灯") == {case.number}
+    assert found(world.supervisor, "ROAD-7") == {case.number}

@@ -21,18 +21,28 @@ def default_web_workers() -> int:
     return max(2, min(4, (os.cpu_count() or 1) + 1))
 
 
+def default_web_threads() -> int:
+    return 1
+
+
+def web_command(bind: str, workers: int, threads: int) -> list[str]:
+    """gunicorn as Taizhang runs it. More than one thread per worker selects the threaded worker,
+    which also keeps client connections alive between requests."""
+    command = [sys.executable, "-m", "gunicorn", "taizhang.config.wsgi:application", "--bind", bind,
+               "--workers", str(workers), "--access-logfile", "-", "--graceful-timeout", "20", "--no-control-socket"]
+    if threads > 1:
+        command += ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "5"]
+    return command
+
+
 def uses_database_tasks() -> bool:
     return str(settings.TASKS["default"]["BACKEND"]).startswith("django_tasks_db.")
 
 
-def child_commands(host: str, port: int, web_workers: int, *, with_worker: bool,
+def child_commands(host: str, port: int, web_workers: int, *, threads: int = 1, with_worker: bool,
                    with_scheduler: bool = True) -> dict[str, list[str]]:
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    commands = {
-        "web": [sys.executable, "-m", "gunicorn", "taizhang.config.wsgi:application", "--bind", bind,
-                "--workers", str(web_workers), "--access-logfile", "-", "--graceful-timeout", "20",
-                "--no-control-socket"],
-    }
+    commands = {"web": web_command(bind, web_workers, threads)}
     if with_worker:
         commands["worker"] = [sys.executable, "-m", "taizhang.cli", "db_worker", "--no-reload", "--queue-name", "*"]
     if with_scheduler:
@@ -109,20 +119,24 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
         parser.add_argument("--workers", type=int, default=default_web_workers(),
                             help="gunicorn worker processes (default: %(default)s)")
+        parser.add_argument("--threads", type=int, default=default_web_threads(),
+                            help="threads per gunicorn worker; more than one keeps connections alive "
+                                 "(default: %(default)s)")
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
         parser.add_argument("--no-scheduler", action="store_true",
                             help="do not start the scheduler of periodic jobs (run `taizhang scheduler` elsewhere)")
 
-    def handle(self, *args: Any, host: str, port: int, workers: int, no_worker: bool, no_scheduler: bool,
-               **options: Any) -> None:
+    def handle(self, *args: Any, host: str, port: int, workers: int, threads: int, no_worker: bool,
+               no_scheduler: bool, **options: Any) -> None:
         with_worker = not no_worker and uses_database_tasks()
         if not no_worker and not with_worker:
             self.stdout.write(_("The task backend is not the database backend; no task worker is started here."))
         url_host = f"[{host}]" if ":" in host else host
         self.stdout.write(_("Taizhang is running at http://%(host)s:%(port)s/ — press Ctrl+C to stop.")
                           % {"host": url_host, "port": port})
-        code = supervise(child_commands(host, port, workers, with_worker=with_worker, with_scheduler=not no_scheduler),
-                         self.stdout.write)
+        commands = child_commands(host, port, workers, threads=threads, with_worker=with_worker,
+                                  with_scheduler=not no_scheduler)
+        code = supervise(commands, self.stdout.write)
         if code != 0:
             raise CommandError(_("A server process failed (exit status %(code)s).") % {"code": code},
                                returncode=code)
