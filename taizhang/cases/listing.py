@@ -5,18 +5,21 @@
 page of plain dicts. Every page starts from `policies.scope(user)`, so no filter combination — search
 included — shows a case the user may not see. Pages are keyset-paginated on (sort key, id) with a
 signed, opaque cursor (no OFFSET, fast at any depth); a page costs a fixed number of queries (the
-page itself, then the units and the enterprises of its rows); counts are capped.
+page itself, then one for the units and the enterprises of its rows); counts are capped.
 """
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.core import signing
+from django.db import connection, connections
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.sql.constants import MULTI
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from taizhang.accounts.models import User
@@ -26,7 +29,7 @@ from taizhang.cases.services import CLOCK_COLUMNS
 from taizhang.cases.workflow import Clock, State
 from taizhang.core import clock
 from taizhang.core.errors import ValidationFailed
-from taizhang.orgs.models import EnterpriseTag, Organisation
+from taizhang.orgs.models import Enterprise, EnterpriseTag, Organisation
 from taizhang.search.query import filter_cases
 
 DEFAULT_LIMIT = 50
@@ -37,6 +40,13 @@ OVERDUE_ANY = "any"
 # Assignments shown in the ledger and matched by the lead/co filters: proposed ones included.
 LIVE_ASSIGNMENT = (Assignment.Status.PROPOSED, *policies.ACTIVE_ASSIGNMENT)
 CURSOR_SALT = "taizhang.cases.listing.cursor"
+# Named case sets other apps define, e.g. the cases behind a KPI figure (taizhang.kpis): query parameter →
+# a function from its value to a Q over Case (raising ValidationFailed for a bad value).
+CASE_SETS: dict[str, Callable[[str], Q]] = {}
+
+
+def register_case_set(parameter: str, resolve: Callable[[str], Q]) -> None:
+    CASE_SETS[parameter] = resolve
 
 PAGE_COLUMNS = (
     "id", "number", "title", "state", "source", "mode", "severity", "found_on", "created_at", "deadline_on",
@@ -44,6 +54,9 @@ PAGE_COLUMNS = (
     "responsible_org_id", "responsible_org__name", "inspection_round_id", "inspection_round__name",
     *CLOCK_COLUMNS.values(),
 )
+# The columns are chosen once: each page only adds its conditions, order and limit.
+PAGE_ROWS = Case.objects.values(*PAGE_COLUMNS)
+PAGE_TIMESTAMPS = ("created_at", *CLOCK_COLUMNS.values())
 
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -141,6 +154,7 @@ class LedgerFilters:
     deadline_from: dt.date | None = None
     deadline_to: dt.date | None = None
     q: str = ""
+    case_sets: tuple[tuple[str, str], ...] = ()  # (parameter, value) of CASE_SETS
 
     @classmethod
     def from_query(cls, params: Mapping[str, Any]) -> "LedgerFilters":
@@ -176,7 +190,15 @@ class LedgerFilters:
             registered_from=registered[0], registered_to=registered[1],
             deadline_from=deadline[0], deadline_to=deadline[1],
             q=q,
+            case_sets=_case_sets(params),
         )
+
+
+def _case_sets(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    chosen = tuple((name, value) for name in CASE_SETS if (value := _one(params, name)))
+    for name, value in chosen:
+        CASE_SETS[name](value)  # validates the value now, so a bad one fails like any other filter
+    return chosen
 
 
 # --- filtering -----------------------------------------------------------------------------------
@@ -207,9 +229,15 @@ def _org_condition(filters: LedgerFilters, orgs: list[int]) -> Q:
     return Q(responsible_org__in=orgs) | assigned(None)
 
 
-def filtered_cases(user: User, filters: LedgerFilters) -> QuerySet[Case]:
-    """The cases `user` may see, narrowed by `filters` (not ordered)."""
-    cases = policies.scope(user)
+def _links() -> QuerySet[Any]:
+    """The case's links to its enterprises, for a correlated condition."""
+    return Case.enterprises.through.objects.filter(case_id=OuterRef("pk"))
+
+
+def filtered_cases(user: User, filters: LedgerFilters, *,
+                   among: QuerySet[Case, Any] | None = None) -> QuerySet[Case, Any]:
+    """The cases `user` may see (`among` a prepared case queryset, if given), narrowed by `filters` (not ordered)."""
+    cases = policies.scope(user, among=among)
     f = filters
     if f.states:
         cases = cases.filter(state__in=f.states)
@@ -226,11 +254,10 @@ def filtered_cases(user: User, filters: LedgerFilters) -> QuerySet[Case]:
     if f.org is not None:
         orgs = _subtree_ids(Organisation, f.org)
         cases = cases.filter(_org_condition(f, orgs)) if orgs else cases.none()
-    links = Case.enterprises.through.objects.filter(case_id=OuterRef("pk"))
     if f.enterprise is not None:
-        cases = cases.filter(Exists(links.filter(enterprise_id=f.enterprise)))
+        cases = cases.filter(Exists(_links().filter(enterprise_id=f.enterprise)))
     if f.tags:
-        cases = cases.filter(Exists(links.filter(enterprise__tags__tag__in=f.tags)))
+        cases = cases.filter(Exists(_links().filter(enterprise__tags__tag__in=f.tags)))
     if f.overdue:
         now = clock.now()
         columns = CLOCK_COLUMNS.values() if f.overdue == OVERDUE_ANY else [CLOCK_COLUMNS[Clock(f.overdue)]]
@@ -246,10 +273,30 @@ def filtered_cases(user: User, filters: LedgerFilters) -> QuerySet[Case]:
         cases = cases.filter(deadline_on__gte=f.deadline_from)
     if f.deadline_to:
         cases = cases.filter(deadline_on__lte=f.deadline_to)
+    for parameter, value in f.case_sets:
+        cases = cases.filter(CASE_SETS[parameter](value))
     return filter_cases(cases, f.q)
 
 
 # --- ordering and cursors ------------------------------------------------------------------------
+
+def _fetch(rows: QuerySet[Case, Any]) -> list[dict[str, Any]]:
+    """A queryset of `PAGE_ROWS` as the dicts `values()` gives, read straight from the compiled statement:
+    Django's per-value converters cost more than the query itself on a cheap page, and all these columns
+    need is SQLite's timestamps (stored without a zone) made aware; dates arrive as dates, the rest as is."""
+    db = connections[rows.db]
+    zone = None if db.features.supports_timezones else db.timezone
+    fetched: list[dict[str, Any]] = []
+    for chunk in rows.query.get_compiler(rows.db).execute_sql(MULTI):
+        for values in chunk:
+            row = dict(zip(PAGE_COLUMNS, values, strict=True))
+            if zone is not None:
+                for name in PAGE_TIMESTAMPS:
+                    if (value := row[name]) is not None:
+                        row[name] = value.replace(tzinfo=zone)
+            fetched.append(row)
+    return fetched
+
 
 @dataclass(frozen=True)
 class Sort:
@@ -275,23 +322,24 @@ class Sort:
         return Q(**{f"{self.column}__{after}": value}) & (Q(**{f"{self.column}__{before}": value})
                                                           | Q(**{f"id__{before}": pk}))
 
-    def rows(self, cases: QuerySet[Case], position: tuple[Any, int] | None, count: int) -> list[dict[str, Any]]:
-        """Up to `count` rows after `position` (a cursor's (value, id); None for the first page)."""
+    def rows(self, cases: QuerySet[Case, Any], position: tuple[Any, int] | None, count: int) -> list[dict[str, Any]]:
+        """Up to `count` rows after `position` (a cursor's (value, id); None for the first page) of `cases`,
+        a queryset of `PAGE_ROWS`."""
         if not self.nullable:
             if position is not None:
                 cases = cases.filter(self.after(*position))
-            return list(cases.order_by(*self.order_by()).values(*PAGE_COLUMNS)[:count])
+            return _fetch(cases.order_by(*self.order_by())[:count])
         rows: list[dict[str, Any]] = []
         if position is None or position[0] is not None:
             dated = cases.filter(**{f"{self.column}__isnull": False})
             if position is not None:
                 dated = dated.filter(self.after(*position))
-            rows = list(dated.order_by(*self.order_by()).values(*PAGE_COLUMNS)[:count])
+            rows = _fetch(dated.order_by(*self.order_by())[:count])
         if len(rows) < count:
             undated = cases.filter(**{f"{self.column}__isnull": True})
             if position is not None and position[0] is None:
                 undated = undated.filter(**{"id__lt" if self.descending else "id__gt": position[1]})
-            rows += list(undated.order_by(self._id_order).values(*PAGE_COLUMNS)[:count - len(rows)])
+            rows += _fetch(undated.order_by(self._id_order)[:count - len(rows)])
         return rows
 
 
@@ -392,8 +440,9 @@ def _check_limit(limit: int) -> None:
                                code="validation.invalid_limit", field="limit")
 
 
-def _labels() -> dict[str, dict[str, str]]:
-    """Display labels in the active language, translated once per page rather than once per row."""
+@functools.cache
+def _labels(language: str | None) -> dict[str, dict[str, str]]:
+    """Display labels in `language` (the active one), translated once rather than on every row."""
     return {
         "state": {s.value: str(s.label) for s in State},
         "source": {value: str(label) for value, label in Case.Source.choices},
@@ -410,33 +459,51 @@ def _labelled(row: dict[str, Any], labels: dict[str, dict[str, str]], now: dt.da
     return row
 
 
+def _names_sql(count: int) -> str:
+    """The units (by role) and the enterprises of `count` cases in one statement, each kind in link order.
+    Written out because the ORM would spend more building two queries than the database answers them in."""
+    # PostgreSQL takes the ids as one array parameter: planned alike whatever the page size.
+    ids = "= ANY(%s)" if connection.vendor == "postgresql" else "IN (" + ", ".join(["%s"] * count) + ")"
+    live = ", ".join(f"'{status}'" for status in LIVE_ASSIGNMENT)
+    links = Case.enterprises.through._meta.db_table
+    return (f"SELECT a.role, a.case_id, o.name, a.id FROM {Assignment._meta.db_table} a "
+            f"JOIN {Organisation._meta.db_table} o ON o.id = a.org_id WHERE a.case_id {ids} AND a.status IN ({live}) "
+            f"UNION ALL SELECT 'enterprise', l.case_id, e.name, l.id FROM {links} l "
+            f"JOIN {Enterprise._meta.db_table} e ON e.id = l.enterprise_id WHERE l.case_id {ids} ORDER BY 1, 4")
+
+
+def _add_names(rows: list[dict[str, Any]]) -> None:
+    """Set `lead_org_names`, `co_org_names` and `enterprise_names` on each row."""
+    by_id: dict[int, dict[str, list[str]]] = {}
+    for row in rows:
+        names: dict[str, list[str]] = {"lead": [], "co": [], "enterprise": []}
+        row["lead_org_names"] = names["lead"]
+        row["co_org_names"] = names["co"]
+        row["enterprise_names"] = names["enterprise"]
+        by_id[row["id"]] = names
+    ids = list(by_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_names_sql(len(ids)), [ids, ids] if connection.vendor == "postgresql" else ids + ids)
+        for kind, case_id, name, _pk in cursor.fetchall():
+            by_id[case_id][kind].append(name)
+
+
 def ledger_page(user: User, filters: LedgerFilters, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT,
                 order: str = "-created") -> LedgerPage:
     """One page of the ledger as plain dicts, in `order`, after `cursor` (from the previous page)."""
     sort = _check_order(order)
     _check_limit(limit)
-    cases = filtered_cases(user, filters)
+    cases = filtered_cases(user, filters, among=PAGE_ROWS)
     position = decode_cursor(cursor, order) if cursor else None
     rows = sort.rows(cases, position, limit + 1)
     has_more = len(rows) > limit
     rows = rows[:limit]
-    now = clock.now()
-    ids = [row["id"] for row in rows]
-    units: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"lead": [], "co": []})
-    enterprises: dict[int, list[str]] = defaultdict(list)
-    if ids:
-        assignments = Assignment.objects.filter(case_id__in=ids, status__in=LIVE_ASSIGNMENT).order_by("role", "pk")
-        for case_id, role, name in assignments.values_list("case_id", "role", "org__name"):
-            units[case_id][role].append(name)
-        links = Case.enterprises.through.objects.filter(case_id__in=ids).order_by("pk")
-        for case_id, name in links.values_list("case_id", "enterprise__name"):
-            enterprises[case_id].append(name)
-    labels = _labels() if rows else {}
-    for row in rows:
-        _labelled(row, labels, now)
-        row["lead_org_names"] = units[row["id"]]["lead"]
-        row["co_org_names"] = units[row["id"]]["co"]
-        row["enterprise_names"] = enterprises[row["id"]]
+    if rows:
+        _add_names(rows)
+        now = clock.now()
+        labels = _labels(get_language())
+        for row in rows:
+            _labelled(row, labels, now)
     next_cursor = None
     if has_more and rows:
         last = rows[-1]

@@ -7,6 +7,7 @@ authorises an action, which the audit trail records. Nothing else filters cases 
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from taizhang.accounts.models import Membership, User
@@ -21,12 +22,18 @@ from taizhang.cases.workflow import (
     Transition,
     transition_for,
 )
-from taizhang.orgs.models import LiaisonAssignment
+from taizhang.orgs.models import LiaisonAssignment, Organisation
 
 VIEW = "view"
 ACTIVE_ASSIGNMENT = (Assignment.Status.PENDING, Assignment.Status.SIGNED, Assignment.Status.DONE)
 SUPERVISORY_VIEW_ROLES = frozenset({Role.SUPERVISOR, Role.APPROVER, Role.VIEWER})
 UNIT_VIEW_ROLES = frozenset({Role.UNIT_LEADER, Role.HANDLER, Role.VIEWER})
+
+
+# Read on every request: written out, since building it through the ORM costs many times what it takes to run.
+SEATS_SQL = (f"SELECT m.role, m.org_id, o.path, o.name FROM {Membership._meta.db_table} m "
+             f"JOIN {Organisation._meta.db_table} o ON o.id = m.org_id WHERE m.user_id = %s AND o.is_active "
+             f"ORDER BY m.id")
 
 
 @dataclass(frozen=True)
@@ -45,12 +52,9 @@ def seats(user: User) -> list[Seat]:
         return []
     cached: list[Seat] | None = getattr(user, "_taizhang_seats", None)
     if cached is None:
-        cached = [
-            Seat(Role(role), org_id, path, name)
-            for role, org_id, path, name in Membership.objects.filter(user=user, org__is_active=True)
-            .values_list("role", "org_id", "org__path", "org__name")
-            .order_by("pk")
-        ]
+        with connection.cursor() as cursor:
+            cursor.execute(SEATS_SQL, [user.pk])
+            cached = [Seat(Role(role), org_id, path, name) for role, org_id, path, name in cursor.fetchall()]
         user._taizhang_seats = cached  # type: ignore[attr-defined]
     return cached
 
@@ -94,12 +98,14 @@ def _view_q(user: User) -> Q | None:
     return combined
 
 
-def scope(user: User, action: str = VIEW) -> QuerySet[Case]:
-    """Cases `user` may see (action "view") or on which `action` could be open to them."""
+def scope(user: User, action: str = VIEW, *, among: QuerySet[Case] | None = None) -> QuerySet[Case]:
+    """Cases `user` may see (action "view") or on which `action` could be open to them; `among` narrows
+    a prepared case queryset (e.g. one whose columns are already chosen) instead of all cases."""
     q = _view_q(user)
+    base = Case.objects.all() if among is None else among
     if q is None:
-        return Case.objects.none()
-    cases = Case.objects.filter(q)
+        return base.none()
+    cases = base.filter(q)
     if action != VIEW:
         roles = {seat.role for seat in seats(user)}
         states = {t.source for t in TRANSITIONS if t.action == action and t.roles & roles}
@@ -131,6 +137,29 @@ def _handles(user: User, case: Case) -> bool:
     assigned_paths = [a.org.path for a in _active_assignments(case)]
     return any(path.startswith(s.org_path) or s.org_path.startswith(path) for s in seats(user)
                for path in assigned_paths)
+
+
+def handles_case(user: User, case: Case) -> bool:
+    """Whether the user belongs to a handling unit of the case (lead or co-handling, above or below it)."""
+    return _handles(user, case)
+
+
+def users_handling(case: Case, user_ids: list[int]) -> set[int]:
+    """Of `user_ids`, those who belong to a handling unit of the case (as `handles_case`, in one query)."""
+    paths = [a.org.path for a in _active_assignments(case)]
+    memberships = Membership.objects.filter(user_id__in=user_ids, org__is_active=True).values_list(
+        "user_id", "org__path")
+    return {uid for uid, org_path in memberships
+            if any(path.startswith(org_path) or org_path.startswith(path) for path in paths)}
+
+
+ACCEPTANCE_TEAM_ROLES = frozenset({Role.SUPERVISOR, Role.INSPECTOR, Role.APPROVER})
+
+
+def acceptance_team_seat(user: User, case: Case) -> Seat | None:
+    """The membership that lets `user` sit on the acceptance team of `case`: the supervising side
+    (a supervisor, approver or inspector of the supervising body or of the round's group)."""
+    return next((s for s in seats(user) if s.role in ACCEPTANCE_TEAM_ROLES and _supervises(s, case)), None)
 
 
 def seat_qualifies(user: User, seat: Seat, transition: Transition, case: Case) -> bool:

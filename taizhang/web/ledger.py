@@ -1,8 +1,9 @@
 """The ledger list (台账): filters and pages come from taizhang.cases.listing; this module only
 shapes the request and the columns of DESIGN.md §5."""
 
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.http import HttpRequest
 from django.urls import reverse
@@ -52,13 +53,21 @@ def chinese_or_local_date(day: Any) -> str:
     return date_format(day) if day else ""
 
 
-def _cell(key: str, row: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def _case_links() -> Callable[[str], str]:
+    """The case page URL of a case number, reversed once per page rather than once per row."""
+    placeholder = "~number~"
+    template = reverse("web:case", args=[placeholder])
+    # Escaped as `reverse` escapes a path argument.
+    return lambda number: template.replace(placeholder, quote(number, safe="!$&'()*+,;=~:@"), 1)
+
+
+def _cell(key: str, row: dict[str, Any], extra: dict[str, Any], case_link: Callable[[str], str]) -> dict[str, Any]:
     """One table cell: text, an optional link and a CSS class."""
     text: Any = ""
     href = cls = ""
     match key:
         case "number":
-            text, href = row["number"], reverse("web:case", args=[row["number"]])
+            text, href = row["number"], case_link(row["number"])
         case "source":
             text = row["source_label"] + (f"（{row['inspection_round__name']}）" if row.get("inspection_round__name")
                                           else "")
@@ -94,7 +103,9 @@ def _cell(key: str, row: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any
             text = extra.get("acceptance", "")
         case "closure":
             if extra.get("closed_at"):
-                text = f"{chinese_or_local_date(extra['closed_at'].date())} {extra.get('closure_opinion', '')}"
+                signer = extra.get("closed_by__display_name") or ""
+                text = " ".join(part for part in (chinese_or_local_date(extra["closed_at"].date()), signer,
+                                                  extra.get("closure_opinion", "")) if part)
         case "followup":
             text = "；".join(x for x in (extra.get("followup", ""), extra.get("recheck", "")) if x)
         case _:
@@ -136,7 +147,9 @@ def ledger_context(request: HttpRequest) -> dict[str, Any]:
     shown = [key for key, _label in COLUMNS if key in columns]
     extras = selectors.ledger_extras(user, [row["id"] for row in page.rows], set(shown) & EXTRA_COLUMNS) \
         if set(shown) & EXTRA_COLUMNS else {}
-    context["rows"] = [{"id": row["id"], "cells": [_cell(key, row, extras.get(row["id"], {})) for key in shown]}
+    case_link = _case_links()
+    context["rows"] = [{"id": row["id"], "cells": [_cell(key, row, extras.get(row["id"], {}), case_link)
+                                                   for key in shown]}
                        for row in page.rows]
     if page.has_more and page.next_cursor:
         next_query = query.copy()

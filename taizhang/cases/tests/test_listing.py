@@ -13,7 +13,7 @@ from django.utils import translation
 from taizhang.accounts.roles import Role
 from taizhang.cases import listing, policies, services
 from taizhang.cases.listing import LedgerFilters, PageRequest, count_capped, ledger_page
-from taizhang.cases.models import Case
+from taizhang.cases.models import Assignment, Case
 from taizhang.cases.workflow import State
 from taizhang.core.errors import ValidationFailed
 from taizhang.orgs.models import EnterpriseTag
@@ -188,13 +188,39 @@ def test_rows_are_plain_dicts_with_the_ledger_columns(world, people, cases):
     assert own["lead_org_names"] == [world.lead_unit.name]
     assert own["co_org_names"] == [world.power_company.name]
     assert own["enterprise_names"] == [world.enterprise.name]
-    assert own["deadline_on"] is not None
+    # Dates as dates, timestamps aware and equal to the model's, as `values()` would give them.
+    stored = Case.objects.get(pk=cases["own"].pk)
+    assert own["deadline_on"] == stored.deadline_on
+    assert isinstance(own["deadline_on"], dt.date)
     assert own["completion_due_at"] is not None
+    assert (own["completion_due_at"], own["created_at"]) == (stored.completion_due_at, stored.created_at)
+    assert own["completion_due_at"].tzinfo is not None
+    assert own["created_at"].tzinfo is not None
     assert own["escalation_level"] == 0
     with translation.override("zh-hans"):
         assert ledger_page(people[0]["handler"], LedgerFilters(), limit=1).rows[0]["state_label"] == "整改中"
     assert "internal_note" not in own
     assert "reporter_name" not in own
+
+
+def test_rows_name_live_units_and_enterprises_in_link_order(world, people, cases):
+    _users, extras = people
+    own, sibling = cases["own"], cases["sibling"]
+    # A proposed unit is shown; a returned or withdrawn one is not. Names follow the links' order.
+    Assignment.objects.create(case=own, org=world.lead_child,
+                              role=Assignment.Role.CO, status=Assignment.Status.PROPOSED)
+    Assignment.objects.create(case=own, org=world.sibling_unit, role=Assignment.Role.CO,
+                              status=Assignment.Status.DECLINED)
+    Assignment.objects.create(case=own, org=world.district, role=Assignment.Role.LEAD,
+                              status=Assignment.Status.WITHDRAWN)
+    own.enterprises.add(extras.other_enterprise)
+    rows = {row["id"]: row for row in ledger_page(world.supervisor, LedgerFilters(), limit=200).rows}
+    assert rows[own.pk]["lead_org_names"] == [world.lead_unit.name]
+    assert rows[own.pk]["co_org_names"] == [world.power_company.name, world.lead_child.name]
+    assert rows[own.pk]["enterprise_names"] == [world.enterprise.name, extras.other_enterprise.name]
+    assert rows[sibling.pk]["lead_org_names"] == [world.sibling_unit.name]
+    assert rows[sibling.pk]["co_org_names"] == []
+    assert rows[sibling.pk]["enterprise_names"] == [extras.other_enterprise.name]
 
 
 # --- keyset pages --------------------------------------------------------------------------------
@@ -331,16 +357,17 @@ def test_a_page_costs_a_bounded_number_of_queries(world, people, cases, many, dj
     filters = LedgerFilters.from_query({"org": str(world.district.pk), "category": str(world.category.pk),
                                         "q": "问题", "tag": "srdi", "enterprise": str(world.enterprise.pk)})
     policies.forget_seats(users["supervisor"])
-    # seats, org subtree, category subtree, how broad the search is, the page, its units, its enterprises
-    with django_assert_max_num_queries(7):
-        ledger_page(users["supervisor"], filters)
+    # seats, org subtree, category subtree, how broad the search is, the page, the units and enterprises of its rows
     with django_assert_max_num_queries(6):
+        ledger_page(users["supervisor"], filters)
+    # Seats are read once per user object: then an unfiltered page is the page and its names.
+    with django_assert_max_num_queries(2):
         ledger_page(users["supervisor"], LedgerFilters(), limit=200)
     # A nullable order reads the dated rows, then the undated ones: one more query at most.
     policies.forget_seats(users["supervisor"])
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(7):
         ledger_page(users["supervisor"], filters, order="deadline", limit=200)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         ledger_page(users["supervisor"], filters, order="-deadline", limit=200)
 
 
@@ -353,7 +380,7 @@ def test_query_count_does_not_grow_with_the_page(world, people, cases, many):
             page = ledger_page(supervisor, LedgerFilters(), limit=limit)
         assert len(page.rows) == min(limit, 17)
         counts.append(len(captured))
-    assert counts == [3, 3, 3]
+    assert counts == [2, 2, 2]  # the page, the units and enterprises of its rows
 
 
 def test_count_is_capped(world, many):

@@ -200,6 +200,8 @@ def test_ledger_lists_visible_cases_with_filters_and_cursor(login, world, cast, 
         response = client.get(reverse("web:ledger"))
     assert response.status_code == 200
     assert len(response.context["rows"]) == 4
+    links = [row["cells"][0] for row in response.context["rows"]]
+    assert all(cell["href"] == reverse("web:case", args=[cell["text"]]) for cell in links)
     narrowed = client.get(reverse("web:ledger"), {"state": "rectifying"})
     assert len(narrowed.context["rows"]) == 3
     # The unit sees only the handed-over cases.
