@@ -1,5 +1,6 @@
 """Shapes of the API: what goes out, and the shape checks on what comes in (services do the rest)."""
 
+import copy
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -67,6 +68,11 @@ class CaseSerializer(serializers.Serializer[Any]):
     recheck_due_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        """Shallow copies of the declared fields (DRF deep-copies them for every case written out): these
+        flat output fields keep no state but what binding sets on the copy."""
+        return {name: copy.copy(field) for name, field in self._declared_fields.items()}
 
     def _user(self) -> Any:
         return self.context["user"]
@@ -167,7 +173,10 @@ class ActionInputSerializer(serializers.Serializer[Any]):
     review_date = serializers.DateField(required=False)
     summary = serializers.CharField(max_length=20000, required=False, allow_blank=True)
     institution_building = serializers.CharField(max_length=20000, required=False, allow_blank=True)
-    checklist = serializers.DictField(child=serializers.BooleanField(), required=False)
+    checklist = serializers.DictField(child=serializers.BooleanField(), required=False,
+                                      help_text="{item: met?} for every item of GET .../acceptance-checklist/.")
+    team = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=20,
+                                 help_text="User ids of colleagues accepting with you (none from a handling unit).")
     opinion = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     solved = serializers.ChoiceField(choices=FollowUp.Solved.values, required=False)
     satisfaction = serializers.ChoiceField(choices=FollowUp.Satisfaction.values, required=False)

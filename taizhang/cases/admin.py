@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from taizhang.accounts.admin_access import AuditedAdmin, RoleGatedAdmin, roles_of
 from taizhang.accounts.roles import Role
 from taizhang.cases import policies, selectors
-from taizhang.cases.models import Assignment, Case, Category
+from taizhang.cases.models import AcceptanceChecklistItem, Assignment, Case, Category
 
 CASE_ROLES = frozenset(Role) - {Role.ADMIN, Role.AUDITOR}
 
@@ -23,6 +23,18 @@ class CategoryAdmin(AuditedAdmin):
     @admin.display(description=_("name"), ordering="path")
     def indented_name(self, obj: Category) -> str:
         return "\u3000" * (obj.path.count("/") - 2) + obj.name
+
+
+@admin.register(AcceptanceChecklistItem)
+class AcceptanceChecklistItemAdmin(AuditedAdmin):
+    """验收清单: items without a category are the default set; a category's own items replace it for the
+    category and its subcategories."""
+
+    list_display = ["label", "category", "position", "is_active"]
+    list_filter = ["is_active", ("category", admin.EmptyFieldListFilter)]
+    list_editable = ["position", "is_active"]
+    search_fields = ["label", "category__name"]
+    autocomplete_fields = ["category"]
 
 
 class AssignmentInline(admin.TabularInline):  # type: ignore[type-arg]

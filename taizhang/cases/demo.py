@@ -2,7 +2,8 @@
 
 An inspection group finds that a precision-parts maker in 净月高新区 suffers unannounced power
 flicker; the case is assessed, approved, handed over for immediate rectification, fixed with a new
-external line, accepted, followed up, closed and re-checked three months later. Every step is a
+external line, accepted against the 供电 checklist by a team independent of the handling units, followed
+up by a 巡察办 visit (satisfied), closed and re-checked three months later. Every step is a
 service call inside `clock.replaying(...)`, so the case timeline carries the 2022/2023 dates.
 """
 
@@ -15,8 +16,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from taizhang.cases import services, synthetic
-from taizhang.cases.models import Case
+from taizhang.cases.models import AcceptanceChecklistItem, Case
 from taizhang.core import clock
+from taizhang.followup.demo import replay_look_back
+from taizhang.supervision.demo import replay_supervision
 from taizhang.testing.personas import PASSWORD, World, build_world
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -51,6 +54,17 @@ def _png_file(name: str, seed: int) -> SimpleUploadedFile:
 
 
 # --- the story -----------------------------------------------------------------------------------
+
+# The acceptance checklist of 要素保障 (and so of 供电 below it), replacing the default set there.
+SUPPLY_CHECKLIST = ("外线工程竣工验收资料齐全", "电力外线切换完成", "现场核查供电平稳", "企业确认")
+
+
+def configure_checklists(w: World) -> None:
+    factors = w.category.parent
+    for position, label in enumerate(SUPPLY_CHECKLIST):
+        AcceptanceChecklistItem.objects.get_or_create(category=factors, label=label,
+                                                      defaults={"position": position})
+
 
 def find_story_case(w: World) -> Case | None:
     return Case.objects.filter(title=STORY_TITLE, inspection_round=w.round).order_by("pk").first()
@@ -114,21 +128,21 @@ def replay_story(w: World) -> Case:
                                  "第一时间响应。")),
         (at(2023, 2, 6, 10, 0), lambda c: services.accept_case(
             c, actor=w.supervisor, opinion="经现场核查和查阅资料，整改措施落实到位，同意通过验收。",
-            checklist={"外线工程竣工验收资料齐全": True, "电力外线切换完成": True, "现场核查供电平稳": True})),
+            checklist=dict.fromkeys(SUPPLY_CHECKLIST, True), team=[w.inspector.pk])),
         (at(2023, 2, 10, 15, 0), lambda c: services.record_followup(
             c, actor=w.supervisor, solved="solved", satisfaction=5, channel="visit",
-            note="市委巡察办工作人员到厂回访，企业负责人表示线路改造后再未发生异常断电，厂内电压平稳，"
-                 "生产项目顺利进行。")),
+            note="市委巡察办回访：工作人员到厂走访，企业负责人表示线路改造后再未发生异常断电，厂内电压平稳，"
+                 "生产项目顺利进行，对整改结果非常满意。")),
         (at(2023, 2, 15, 10, 0), lambda c: services.close_case(
             c, actor=w.supervisor, opinion="整改到位，企业满意，同意销号。")),
-        (at(2023, 5, 15, 10, 0), lambda c: services.record_recheck(
-            c, actor=w.supervisor, held=True, note="回头看：整改以来未再发生供电闪断，整改成果巩固。")),
     ]
     case: Case | None = None
     for moment, step in steps:
         with clock.replaying(moment):
             case = step(case)
     assert case is not None
+    replay_look_back(w, case)  # the 回头看 campaign of May 2023, in which the case is checked: held
+    case.refresh_from_db()
     return case
 
 
@@ -136,10 +150,12 @@ def load_demo() -> DemoSummary:
     """Load the demo world, the seed story and the synthetic district. Running it again changes nothing."""
     with transaction.atomic():
         w = build_world()
+        configure_checklists(w)
         story = find_story_case(w)
         created = story is None
         if story is None:
             story = replay_story(w)
+        replay_supervision(w, story)
     generated = synthetic.generate_once(SYNTHETIC_CASES, SYNTHETIC_SEED, batch=SYNTHETIC_BATCH).created
     return DemoSummary(story_number=story.number, story_created=created, synthetic_created=generated,
                        total_cases=Case.objects.count())

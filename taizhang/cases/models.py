@@ -1,3 +1,4 @@
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -105,6 +106,9 @@ class Case(models.Model):
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
     rework_count = models.PositiveSmallIntegerField(_("times returned for rework"), default=0)
+    # Set when the case is reopened (二次督办, relapse): only evidence with a higher id supports the next
+    # submission for acceptance.
+    evidence_counted_after = models.PositiveBigIntegerField(_("evidence counted after id"), null=True, blank=True)
     merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="merged_cases", verbose_name=_("merged into"))
 
@@ -301,8 +305,30 @@ class ExtensionRequest(models.Model):
         return f"{self.case.number} → {self.requested_deadline}"
 
 
+class AcceptanceChecklistItem(models.Model):
+    """One item of the acceptance checklist (验收清单). Items without a category are the default set; a
+    category with items of its own replaces the set for itself and its subcategories (the nearest wins)."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="checklist_items", verbose_name=_("category"),
+                                 help_text=_("Leave empty for the default set used by every category without "
+                                             "items of its own."))
+    label = models.CharField(_("item"), max_length=60)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["category_id", "position", "pk"]
+        verbose_name = _("acceptance checklist item")
+        verbose_name_plural = _("acceptance checklist items")
+        constraints = [models.UniqueConstraint(fields=["category", "label"], name="checklist_item_unique_label")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class Acceptance(models.Model):
-    """验收: a verdict against a checklist by someone outside the handling units."""
+    """验收: a verdict against a checklist by someone outside the handling units. One row per verdict."""
 
     class Verdict(models.TextChoices):
         PASSED = "passed", _("Passed")
@@ -313,6 +339,8 @@ class Acceptance(models.Model):
     checklist = models.JSONField(_("checklist"), default=dict)
     opinion = models.TextField(_("opinion"))
     accepted_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("by"))
+    team: "models.ManyToManyField[Any, Any]" = models.ManyToManyField(
+        USER, related_name="acceptance_teams", blank=True, verbose_name=_("acceptance team"))
     decided_at = models.DateTimeField()
 
     class Meta:
@@ -347,19 +375,27 @@ class FollowUp(models.Model):
         VERY_DISSATISFIED = 1, _("Very dissatisfied")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="followups")
+    # The passed acceptance this attempt follows up: a follow-up round runs from one acceptance to the next.
+    acceptance = models.ForeignKey(Acceptance, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="followups", verbose_name=_("acceptance followed up"))
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     solved = models.CharField(_("solved?"), max_length=12, choices=Solved.choices)
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), choices=Satisfaction.choices, null=True,
                                                     blank=True)
     note = models.TextField(_("note"), blank=True)
     override_reason = models.TextField(_("reason for closing despite the answer"), blank=True)
-    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    # Empty when the enterprise answered through a signed link without signing in.
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     recorded_at = models.DateTimeField()
+    # The nonce of the signed link this answer came through: a link is used once.
+    link_nonce = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         ordering = ["recorded_at", "pk"]
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
+        constraints = [models.UniqueConstraint(fields=["link_nonce"], condition=~models.Q(link_nonce=""),
+                                               name="followup_link_used_once")]
 
     def __str__(self) -> str:
         return f"{self.case.number} {self.get_solved_display()}"

@@ -36,6 +36,8 @@ EVENT_VERBS: dict[str, Any] = {
     "case.returned_for_rework": _("returned the case for rework"),
     "case.followup_recorded": _("recorded a follow-up"),
     "case.followup_waived": _("waived the follow-up"),
+    "case.followup_link_issued": _("issued a follow-up link to the enterprise"),
+    "case.ledger_review_reached": _("returned the case to rectification: its ledger review date was reached"),
     "case.closed": _("closed the case"),
     "case.rechecked": _("recorded a re-check"),
     "case.evidence_added": _("added evidence"),
@@ -43,10 +45,16 @@ EVENT_VERBS: dict[str, Any] = {
     "case.overdue": _("flagged the case overdue and told the unit leader"),
     "case.escalated": _("escalated the case to the parent leadership"),
     "supervision_order.issued": _("issued a supervision order"),
+    "document.issued": _("generated an official document"),
     "supervision_order.overdue": _("flagged the supervision order unanswered"),
     "supervision_order.replied": _("answered the supervision order"),
     "case.escalation_responded": _("responded to the escalation"),
+    "case.meeting_decision": _("recorded a meeting decision on the case"),
+    "case.meeting_decision_done": _("carried out a meeting decision on the case"),
 }
+# Events whose sentence quotes one of their facts to people who see internal details.
+QUOTED_DETAIL: dict[str, str] = {"case.meeting_decision": "text", "case.meeting_decision_done": "text",
+                                 "document.issued": "number"}
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,9 @@ def describe(event: AuditEvent, *, show_person: bool = True) -> str:
     verb = EVENT_VERBS.get(event.action, event.action)
     who = " ".join(part for part in (event.actor_org, event.actor_name if show_person else "") if part)
     system = _("The system")
-    return f"{who or system} {verb}"
+    sentence = f"{who or system} {verb}"
+    quoted = event.after.get(QUOTED_DETAIL.get(event.action, "")) if show_person and event.after else None
+    return f"{sentence}：{quoted}" if quoted else sentence
 
 
 def case_timeline(user: User, case: Case) -> list[TimelineEntry]:

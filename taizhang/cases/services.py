@@ -14,13 +14,15 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max, Q, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from taizhang.accounts.models import User
 from taizhang.accounts.roles import Role
 from taizhang.audit.services import ActorContext, record_event
-from taizhang.cases import policies
+from taizhang.cases import followup_links, policies
+from taizhang.cases.checklists import checklist_labels
 from taizhang.cases.models import (
     Acceptance,
     Assignment,
@@ -35,7 +37,9 @@ from taizhang.cases.models import (
 )
 from taizhang.cases.workflow import (
     ACTIONS,
+    UNREACHABLE_ATTEMPTS_BEFORE_WAIVER,
     Clock,
+    Party,
     State,
     Transition,
     action_label,
@@ -49,7 +53,7 @@ from taizhang.core import clock, files, outbox
 from taizhang.core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from taizhang.core.numbering import next_public_number
 from taizhang.orgs.models import Enterprise, InspectionRound, LiaisonAssignment, Organisation
-from taizhang.search.indexing import index_cases
+from taizhang.search.indexing import index_cases, index_new_case
 from taizhang.sla import deadlines
 
 CLOCK_COLUMNS: dict[Clock, str] = {
@@ -65,6 +69,7 @@ AUDITED_FIELDS = (
     "state", "version", "title", "category_id", "mode", "severity", "responsible_org_id", "responsible_leader",
     "responsible_person", "goal", "deadline_on", "progress_summary", "institution_building", "closure_opinion",
     "closed_at", "escalation_level", "reopen_count", "rework_count", "merged_into_id", "followup_waived_reason",
+    "evidence_counted_after",
     *CLOCK_COLUMNS.values(), "clock_paused_at",
 )
 # The sweeper's record of the highest ladder step applied to the current run of each clock (sla.sweeper).
@@ -186,6 +191,11 @@ def perform_action(case: Case | str, action: str, *, actor: User, version: int |
         )
     seat = policies.acting_seat(actor, action, current)
     if seat is None:
+        if (transition.party == Party.INDEPENDENT and any(s.role in transition.roles for s in policies.seats(actor))
+                and policies.handles_case(actor, current)):
+            raise PermissionDenied(_("You belong to a unit handling this case: acceptance is for someone "
+                                     "independent of it."), code="workflow.acceptor_from_handling_unit",
+                                   state=current.state)
         raise PermissionDenied(code="workflow.action_not_allowed", state=current.state)
     expected = current.version if version is None else version
     if expected != current.version:
@@ -202,7 +212,13 @@ def perform_action(case: Case | str, action: str, *, actor: User, version: int |
     ctx = Context(case=current, actor=actor, seat=seat, transition=transition, inputs=clean, now=now)
     before = snapshot(current)
     step = HANDLERS.get(action, _no_step)(ctx)
-    seat = step.seat or seat
+    return _apply(current, transition, step, before=before, expected=expected, now=now,
+                  actor=actor_context(actor, step.seat or seat), actor_id=actor.pk)
+
+
+def _apply(current: Case, transition: Transition, step: Step, *, before: dict[str, Any], expected: int,
+           now: dt.datetime, actor: ActorContext, actor_id: int | None) -> Case:
+    """The common end of every transition: clocks, compare-and-swap, search index, audit event, outbox."""
     target = transition.targets[step.outcome]
     changes = dict(step.changes)
     for which in clocks_stopped(transition, step.outcome):
@@ -227,21 +243,23 @@ def perform_action(case: Case | str, action: str, *, actor: User, version: int |
     index_cases([current.pk])  # in this transaction: the index commits or rolls back with the change
     old, new = diff(before, snapshot(current))
     record_event(
-        actor=actor_context(actor, seat), action=transition.event, object_type="case", object_id=current.number,
+        actor=actor, action=transition.event, object_type="case", object_id=current.number,
         object_repr=current.title, before=old, after={**new, **{k: _json(v) for k, v in step.detail.items()}},
     )
-    outbox.enqueue(transition.event, {"case": current.number, "action": action, "state": current.state,
-                                      "version": current.version, "actor": actor.pk})
+    outbox.enqueue(transition.event, {"case": current.number, "action": transition.action, "state": current.state,
+                                      "version": current.version, "actor": actor_id})
     return current
 
 
 # --- registration --------------------------------------------------------------------------------
 
 def _default_supervising_org(seat: policies.Seat) -> Organisation:
-    org = Organisation.objects.get(pk=seat.org_id)
-    for node in reversed(list(org.ancestors())):
-        if node.kind == Organisation.Kind.SUPERVISORY and node.code:
-            return node
+    """The nearest supervisory body with a number prefix above (or at) the seat's organisation."""
+    ancestor_ids = [int(part) for part in seat.org_path.strip("/").split("/") if part]
+    supervisory = Organisation.objects.filter(pk__in=ancestor_ids, kind=Organisation.Kind.SUPERVISORY).exclude(code="")
+    nearest = supervisory.order_by("-path").first()  # an ancestor's path is a prefix of its descendants'
+    if nearest is not None:
+        return nearest
     fallback = Organisation.objects.filter(kind=Organisation.Kind.SUPERVISORY, is_active=True).exclude(code="")
     found = fallback.order_by("path").first()
     if found is None:
@@ -250,13 +268,15 @@ def _default_supervising_org(seat: policies.Seat) -> Organisation:
     return found
 
 
-@transaction.atomic
 def register_case(*, actor: User, source: str, title: str, description: str, found_on: dt.date | None = None,
                   supervising_org: Organisation | None = None, category: Category | None = None,
                   enterprises: Sequence[Enterprise] = (), inspection_round: InspectionRound | None = None,
                   reporter_name: str = "", reporter_contact: str = "", reporter_anonymous: bool = False,
                   remarks: str = "", internal_note: str = "") -> Case:
-    """Register a new case (问题登记) from any intake channel."""
+    """Register a new case (问题登记) from any intake channel.
+
+    Checks read only; the writes run in one transaction (no savepoint of their own inside a caller's),
+    the number drawn under its counter's row lock and the audit head locked last."""
     seat = policies.registering_seat(actor)
     if seat is None:
         raise PermissionDenied(_("You may not register cases."), code="workflow.action_not_allowed")
@@ -264,7 +284,7 @@ def register_case(*, actor: User, source: str, title: str, description: str, fou
     description = _required(description, "description")
     if source not in Case.Source.values:
         raise ValidationFailed(_("Unknown source."), code="validation.invalid_choice", field="source")
-    enterprises = list(enterprises)
+    enterprises = list({e.pk: e for e in enterprises}.values())
     if seat.role == "enterprise":
         own = list(Enterprise.objects.filter(org_id=seat.org_id))
         if not own:
@@ -287,24 +307,36 @@ def register_case(*, actor: User, source: str, title: str, description: str, fou
     if not supervising_org.code:
         raise ValidationFailed(_("The supervising organisation has no number prefix."),
                                code="validation.no_number_prefix", field="supervising_org")
-    case = Case.objects.create(
-        number=next_public_number(supervising_org.code, clock.today().year),
-        title=title, description=description, source=source, found_on=found_on or clock.today(),
-        supervising_org=supervising_org, category=category, inspection_round=inspection_round,
-        reporter_name=reporter_name, reporter_contact=reporter_contact, reporter_anonymous=reporter_anonymous,
-        remarks=remarks, internal_note=internal_note, registered_by=actor,
-    )
-    if enterprises:
-        case.enterprises.set(enterprises)
-    index_cases([case.pk])
-    record_event(
-        actor=actor_context(actor, seat), action="case.registered", object_type="case", object_id=case.number,
-        object_repr=case.title,
-        after={**snapshot(case, ("state", "version", "title", "category_id")), "source": source,
-               "enterprises": [e.pk for e in enterprises]},
-    )
-    outbox.enqueue("case.created", {"case": case.number, "state": case.state, "actor": actor.pk})
+    with transaction.atomic(savepoint=False):
+        case = Case.objects.create(
+            number=next_public_number(supervising_org.code, clock.today().year),
+            title=title, description=description, source=source, found_on=found_on or clock.today(),
+            supervising_org=supervising_org, category=category, inspection_round=inspection_round,
+            reporter_name=reporter_name, reporter_contact=reporter_contact, reporter_anonymous=reporter_anonymous,
+            remarks=remarks, internal_note=internal_note, registered_by=actor,
+        )
+        _link_new_case_enterprises(case, enterprises)
+        index_new_case(case, enterprises)
+        outbox.enqueue("case.created", {"case": case.number, "state": case.state, "actor": actor.pk})
+        record_event(
+            actor=actor_context(actor, seat), action="case.registered", object_type="case", object_id=case.number,
+            object_repr=case.title,
+            after={**snapshot(case, ("state", "version", "title", "category_id")), "source": source,
+                   "enterprises": [e.pk for e in enterprises]},
+        )
     return case
+
+
+def _link_new_case_enterprises(case: Case, enterprises: list[Enterprise]) -> None:
+    """Link a case just created to its enterprises in one INSERT, in this order, and keep them on the
+    case as if prefetched (whoever renders it next reads nothing)."""
+    link = Case.enterprises.through
+    if enterprises:
+        link.objects.bulk_create([link(case_id=case.pk, enterprise_id=e.pk) for e in enterprises])
+    linked = case.enterprises.all()
+    linked._result_cache = list(enterprises)
+    linked._prefetch_done = True  # type: ignore[attr-defined]
+    case._prefetched_objects_cache = {"enterprises": linked}  # type: ignore[attr-defined]
 
 
 # --- transition handlers -------------------------------------------------------------------------
@@ -455,7 +487,7 @@ def _sign_for(ctx: Context) -> Step:
     if lead.status != Assignment.Status.PENDING:
         raise IllegalTransition(code="workflow.already_signed_for")
     Assignment.objects.filter(pk=lead.pk).update(status=Assignment.Status.SIGNED, signed_at=ctx.now,
-                                                 signed_by=ctx.actor, sign_for_due_at=None)
+                                                 signed_by=ctx.actor)
     return Step(detail={"org": lead.org_id, "late": bool(lead.sign_for_due_at and ctx.now > lead.sign_for_due_at)})
 
 
@@ -477,7 +509,7 @@ def _decline(ctx: Context) -> Step:
 def _sign_for_assignment(ctx: Context) -> Step:
     own = _own_assignment(ctx, [Assignment.Status.PENDING])
     Assignment.objects.filter(pk=own.pk).update(status=Assignment.Status.SIGNED, signed_at=ctx.now,
-                                                signed_by=ctx.actor, sign_for_due_at=None)
+                                                signed_by=ctx.actor)
     return Step(detail={"org": own.org_id})
 
 
@@ -608,7 +640,10 @@ def _submit_for_acceptance(ctx: Context) -> Step:
         names = "、".join(unfinished.values_list("org__name", flat=True))
         raise ValidationFailed(_("These units have not finished their part: %(units)s.") % {"units": names},
                                code="workflow.assignments_unfinished")
-    if not case.evidence.exists():
+    evidence = case.evidence.all()
+    if case.evidence_counted_after is not None:  # reopened: earlier evidence supported the earlier submission
+        evidence = evidence.filter(pk__gt=case.evidence_counted_after)
+    if not evidence.exists():
         raise ValidationFailed(_("Attach evidence (佐证材料) before submitting for acceptance."),
                                code="workflow.evidence_missing")
     changes: dict[str, Any] = {"progress_summary": ctx.inputs["summary"]}
@@ -617,26 +652,74 @@ def _submit_for_acceptance(ctx: Context) -> Step:
     return Step(changes=changes)
 
 
-def _checklist(value: Any) -> dict[str, bool]:
+def _checklist(value: Any, labels: Sequence[str], *, all_met: bool) -> dict[str, bool]:
+    """The answers to exactly the case's checklist items, in their order. `all_met` for a pass."""
     if not isinstance(value, dict) or not value:
         raise ValidationFailed(_("Fill in the acceptance checklist."), code="validation.checklist_missing",
                                field="checklist")
-    checklist = {str(k): bool(v) for k, v in value.items()}
+    unknown = [str(k) for k in value if str(k) not in labels]
+    if unknown:
+        raise ValidationFailed(_("Not an item of this case's checklist: %(items)s.") % {"items": "、".join(unknown)},
+                               code="validation.checklist_unknown_item", field="checklist")
+    unanswered = [label for label in labels if value.get(label) in (None, "")]
+    if unanswered:
+        raise ValidationFailed(_("Answer every checklist item: %(items)s.") % {"items": "、".join(unanswered)},
+                               code="validation.checklist_incomplete", field="checklist")
+    checklist = {label: _boolean(value[label], "checklist") for label in labels}
     missing = [k for k, v in checklist.items() if not v]
-    if missing:
+    if all_met and missing:
         raise ValidationFailed(
             _("Items not met: %(items)s. Return the case for rework instead.") % {"items": "、".join(missing)},
             code="workflow.checklist_not_met", field="checklist")
     return checklist
 
 
+def _team(ctx: Context) -> list[User]:
+    """The actor and the colleagues named in `team` (user ids): all on the supervising side, none of a
+    handling unit (验收 is independent of the handler)."""
+    raw = ctx.inputs.get("team") or []
+    if not isinstance(raw, list | tuple):
+        raw = [raw]
+    ids = []
+    for value in raw:
+        pk = value.pk if isinstance(value, User) else value
+        try:
+            ids.append(int(pk))
+        except (TypeError, ValueError):
+            raise ValidationFailed(_("Choose the team members from the list."), code="validation.invalid_choice",
+                                   field="team") from None
+    members = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True)}
+    if len(members) != len(set(ids)):
+        raise ValidationFailed(_("Choose the team members from the list."), code="validation.invalid_choice",
+                               field="team")
+    team = [ctx.actor, *(members[pk] for pk in dict.fromkeys(ids) if pk != ctx.actor.pk)]
+    for member in team[1:]:
+        if policies.handles_case(member, ctx.case):
+            raise ValidationFailed(
+                _("%(name)s belongs to a unit handling this case and cannot be on the acceptance team.")
+                % {"name": member}, code="workflow.acceptor_from_handling_unit", field="team")
+        if policies.acceptance_team_seat(member, ctx.case) is None:
+            raise ValidationFailed(_("%(name)s is not on the supervising side of this case.") % {"name": member},
+                                   code="validation.team_member_not_supervising", field="team")
+    return team
+
+
+def _record_acceptance(ctx: Context, verdict: str, checklist: dict[str, bool], opinion: str) -> Step:
+    team = _team(ctx)
+    acceptance = Acceptance.objects.create(case=ctx.case, verdict=verdict, checklist=checklist, opinion=opinion,
+                                           accepted_by=ctx.actor, decided_at=ctx.now)
+    acceptance.team.set(team)
+    return Step(detail={"acceptance": acceptance.pk, "checklist": checklist, "team": [u.pk for u in team]})
+
+
 @handles("accept")
 def _accept(ctx: Context) -> Step:
-    checklist = _checklist(ctx.inputs["checklist"])
-    acceptance = Acceptance.objects.create(case=ctx.case, verdict=Acceptance.Verdict.PASSED, checklist=checklist,
-                                           opinion=ctx.inputs["opinion"], accepted_by=ctx.actor,
-                                           decided_at=ctx.now)
-    return Step(detail={"acceptance": acceptance.pk, "opinion": ctx.inputs["opinion"]})
+    labels = checklist_labels(ctx.case.category)
+    checklist = _checklist(ctx.inputs["checklist"], labels, all_met=True)
+    step = _record_acceptance(ctx, Acceptance.Verdict.PASSED, checklist, ctx.inputs["opinion"])
+    step.changes["followup_waived_reason"] = ""  # a new follow-up round begins
+    step.detail["opinion"] = ctx.inputs["opinion"]
+    return step
 
 
 def _reopen_assignments(case: Case) -> None:
@@ -644,51 +727,76 @@ def _reopen_assignments(case: Case) -> None:
                                                                   completed_at=None)
 
 
-def _reopen(ctx: Context) -> Step:
-    """Back to rectification (二次督办, relapse): parts reopened, a fresh deadline, one more reopen."""
-    _reopen_assignments(ctx.case)
-    step = _fresh_completion(ctx)
+def _reopen_case(case: Case, now: dt.datetime) -> Step:
+    """Back to rectification (二次督办, relapse): parts reopened, a fresh deadline, one more reopen, and only
+    evidence added from now on supports the next submission."""
+    _reopen_assignments(case)
+    step = _fresh_completion(case, now)
     step.changes["reopen_count"] = F("reopen_count") + 1
+    step.changes["evidence_counted_after"] = case.evidence.aggregate(last=Max("pk"))["last"] or 0
     return step
 
 
-def _fresh_completion(ctx: Context) -> Step:
+def _reopen(ctx: Context) -> Step:
+    return _reopen_case(ctx.case, ctx.now)
+
+
+def _fresh_completion(case: Case, now: dt.datetime) -> Step:
     """A new completion deadline from the time limits; the ledger's deadline follows it."""
-    completion = _deadline(ctx.case, Clock.COMPLETION, ctx.now)
+    completion = _deadline(case, Clock.COMPLETION, now)
     return Step(changes={"deadline_on": deadlines.local_date(completion)}, clocks={Clock.COMPLETION: completion})
 
 
 @handles("return_for_rework")
 def _return_for_rework(ctx: Context) -> Step:
-    Acceptance.objects.create(case=ctx.case, verdict=Acceptance.Verdict.REWORK, checklist={},
-                              opinion=ctx.inputs["reason"], accepted_by=ctx.actor, decided_at=ctx.now)
+    checklist: dict[str, bool] = {}
+    if ctx.inputs.get("checklist"):
+        checklist = _checklist(ctx.inputs["checklist"], checklist_labels(ctx.case.category), all_met=False)
+    recorded = _record_acceptance(ctx, Acceptance.Verdict.REWORK, checklist, ctx.inputs["reason"])
     _reopen_assignments(ctx.case)
     # Rework keeps the agreed deadline while it is ahead; past it, the unit gets a fresh time limit.
-    step = _fresh_completion(ctx)
+    step = _fresh_completion(ctx.case, ctx.now)
     if ctx.case.deadline_on is not None and _end_of_day(ctx.case.deadline_on) > ctx.now:
         step = Step(clocks={Clock.COMPLETION: _end_of_day(ctx.case.deadline_on)})
     step.changes["rework_count"] = F("rework_count") + 1
-    step.detail["reason"] = ctx.inputs["reason"]
+    step.detail.update(recorded.detail, reason=ctx.inputs["reason"])
     return step
 
 
-@handles("record_followup")
-def _record_followup(ctx: Context) -> Step:
-    inputs = ctx.inputs
-    solved = inputs.get("solved")
+def _latest_acceptance(case: Case) -> Acceptance | None:
+    return case.acceptances.order_by("-decided_at", "-pk").first()
+
+
+def _current_round(case: Case) -> Acceptance | None:
+    """The passed acceptance whose follow-up round is open: the latest verdict, if it passed."""
+    latest = _latest_acceptance(case)
+    return latest if latest is not None and latest.verdict == Acceptance.Verdict.PASSED else None
+
+
+def _followups_since_acceptance(case: Case) -> QuerySet[FollowUp]:
+    """The follow-up attempts of the current round."""
+    current = _current_round(case)
+    return current.followups.all() if current is not None else FollowUp.objects.none()
+
+
+def unreachable_attempts(case: Case) -> int:
+    """How often the current follow-up round could not reach the enterprise."""
+    return _followups_since_acceptance(case).filter(solved=FollowUp.Solved.UNREACHABLE).count()
+
+
+def _followup_step(case: Case, *, now: dt.datetime, channel: str, solved: Any, satisfaction: Any, note: str,
+                   override: str, recorded_by: User | None, link_nonce: str = "") -> Step:
+    """Record one follow-up attempt (a FollowUp row) and decide the outcome: satisfied → awaiting closure;
+    unreachable → stays; otherwise back to rectification (二次督办) unless `override` (a supervisor's reason)."""
     if solved not in FollowUp.Solved.values:
         raise ValidationFailed(_("Say whether the problem is solved."), code="validation.invalid_choice",
                                field="solved")
-    channel = inputs.get("channel") or ""
-    if ctx.seat.role == "enterprise":
-        channel = FollowUp.Channel.PORTAL
-    if channel not in FollowUp.Channel.values:
-        raise ValidationFailed(_("Choose how the follow-up was made."), code="validation.invalid_choice",
-                               field="channel")
-    satisfaction = inputs.get("satisfaction")
+    if solved == FollowUp.Solved.UNREACHABLE and channel == FollowUp.Channel.PORTAL:
+        raise ValidationFailed(_("Say whether the problem is solved."), code="validation.invalid_choice",
+                               field="solved")
     if solved != FollowUp.Solved.UNREACHABLE:
         try:
-            satisfaction = int(satisfaction)  # type: ignore[arg-type]
+            satisfaction = int(satisfaction)
         except (TypeError, ValueError):
             satisfaction = None
         if satisfaction not in FollowUp.Satisfaction.values:
@@ -696,58 +804,104 @@ def _record_followup(ctx: Context) -> Step:
                                    field="satisfaction")
     else:
         satisfaction = None
-    override = str(inputs.get("override_reason") or "").strip()
     if solved == FollowUp.Solved.UNREACHABLE:
         outcome = "unreachable"
     elif solved == FollowUp.Solved.SOLVED and satisfaction is not None and satisfaction >= SATISFIED_AT_LEAST:
         outcome = "satisfied"
     else:
         outcome = "unsatisfied"
-    overriding_seat = None
     if override:
-        overriding_seat = next((s for s in policies.seats(ctx.actor) if s.role == Role.SUPERVISOR
-                                and policies.seat_qualifies(ctx.actor, s, ctx.transition, ctx.case)), None)
-        if overriding_seat is None:
-            raise PermissionDenied(_("Only a supervisor may close despite the enterprise's answer."),
-                                   code="workflow.override_not_allowed")
         if outcome != "unsatisfied":
             raise ValidationFailed(_("An override reason is only needed when the answer sends the case back."),
                                    code="validation.override_not_needed", field="override_reason")
         outcome = "satisfied"
-    followup = FollowUp.objects.create(case=ctx.case, channel=channel, solved=solved, satisfaction=satisfaction,
-                                       note=inputs.get("note") or "", override_reason=override,
-                                       recorded_by=ctx.actor, recorded_at=ctx.now)
-    step = Step(seat=overriding_seat)
-    if outcome == "unsatisfied":
-        step = _reopen(ctx)
+    followup = FollowUp.objects.create(case=case, acceptance=_current_round(case), channel=channel, solved=solved,
+                                       satisfaction=satisfaction, note=note, override_reason=override,
+                                       recorded_by=recorded_by, recorded_at=now, link_nonce=link_nonce)
+    step = _reopen_case(case, now) if outcome == "unsatisfied" else Step()
     step.outcome = outcome
+    step.detail.update(followup=followup.pk, solved=solved, satisfaction=satisfaction, channel=channel,
+                       override_reason=override)
+    if outcome == "unreachable":
+        step.detail["unreachable_attempts"] = unreachable_attempts(case)
+    return step
+
+
+def _supervising_followup_seat(user: User, case: Case) -> policies.Seat | None:
+    """A supervisor seat of the supervising side that may record this case's follow-up."""
+    transition = transition_for(case.state, "record_followup")
+    if transition is None:
+        return None
+    return next((s for s in policies.seats(user) if s.role == Role.SUPERVISOR
+                 and policies.seat_qualifies(user, s, transition, case)), None)
+
+
+@handles("record_followup")
+def _record_followup(ctx: Context) -> Step:
+    inputs = ctx.inputs
+    channel = inputs.get("channel") or ""
+    if ctx.seat.role == Role.ENTERPRISE:
+        channel = FollowUp.Channel.PORTAL
+    if channel not in FollowUp.Channel.values:
+        raise ValidationFailed(_("Choose how the follow-up was made."), code="validation.invalid_choice",
+                               field="channel")
+    override = str(inputs.get("override_reason") or "").strip()
+    overriding_seat = None
+    if override:
+        # Only the supervising side may close the loop despite the enterprise's answer.
+        overriding_seat = _supervising_followup_seat(ctx.actor, ctx.case)
+        if overriding_seat is None:
+            raise PermissionDenied(_("Only a supervisor may close despite the enterprise's answer."),
+                                   code="workflow.override_not_allowed")
+    step = _followup_step(ctx.case, now=ctx.now, channel=channel, solved=inputs.get("solved"),
+                          satisfaction=inputs.get("satisfaction"), note=str(inputs.get("note") or ""),
+                          override=override, recorded_by=ctx.actor)
     step.seat = overriding_seat
-    step.detail.update(followup=followup.pk, solved=solved, satisfaction=satisfaction, override_reason=override)
     return step
 
 
 @handles("waive_followup")
 def _waive_followup(ctx: Context) -> Step:
-    return Step(changes={"followup_waived_reason": ctx.inputs["reason"]})
+    attempts = unreachable_attempts(ctx.case)
+    if attempts < UNREACHABLE_ATTEMPTS_BEFORE_WAIVER:
+        raise ValidationFailed(
+            _("Follow-up can be waived only after %(needed)s attempts failed to reach the enterprise "
+              "(so far: %(done)s).") % {"needed": UNREACHABLE_ATTEMPTS_BEFORE_WAIVER, "done": attempts},
+            code="workflow.waiver_too_early")
+    return Step(changes={"followup_waived_reason": ctx.inputs["reason"]},
+                detail={"reason": ctx.inputs["reason"], "unreachable_attempts": attempts})
 
 
 @handles("close")
 def _close(ctx: Context) -> Step:
+    """销号 only after a passed acceptance and, since it, a satisfied (or overridden) follow-up or a waiver,
+    however the case reached awaiting closure."""
     case = ctx.case
-    if not case.acceptances.filter(verdict=Acceptance.Verdict.PASSED).exists():
+    if _current_round(case) is None:
         raise IllegalTransition(_("A case is closed only after it has been accepted."),
                                 code="workflow.not_accepted")
-    return Step(changes={"closure_opinion": ctx.inputs["opinion"], "closed_at": ctx.now, "closed_by": ctx.actor})
+    followed_up = _followups_since_acceptance(case).filter(
+        Q(solved=FollowUp.Solved.SOLVED, satisfaction__gte=SATISFIED_AT_LEAST) | ~Q(override_reason="")).exists()
+    if not followed_up and not case.followup_waived_reason:
+        raise IllegalTransition(_("A case is closed only after a satisfied follow-up, a supervisor's override "
+                                  "or a recorded waiver."), code="workflow.not_followed_up")
+    return Step(changes={"closure_opinion": ctx.inputs["opinion"], "closed_at": ctx.now, "closed_by": ctx.actor},
+                detail={"opinion": ctx.inputs["opinion"]})
 
 
 @handles("record_recheck")
 def _record_recheck(ctx: Context) -> Step:
     held = _boolean(ctx.inputs.get("held"), "held")
+    checked = [_checked_upload(upload) for upload in _uploads(ctx.inputs.get("evidence"))]
     recheck = Recheck.objects.create(case=ctx.case, held=held, note=ctx.inputs.get("note") or "",
                                      checked_by=ctx.actor, checked_at=ctx.now)
+    for upload in checked:
+        _store_evidence(ctx.case, upload, actor=ctx.actor, purpose=Evidence.Purpose.RECHECK)
     step = Step() if held else _reopen(ctx)
     step.outcome = "held" if held else "relapsed"
     step.detail["recheck"] = recheck.pk
+    if checked:
+        step.detail["evidence"] = len(checked)
     return step
 
 
@@ -807,6 +961,120 @@ def attach_evidence(case: Case | str, upload: Any, *, actor: User, purpose: str 
                         "size": evidence.size})
     outbox.enqueue("case.evidence_added", {"case": current.number, "evidence": evidence.pk})
     return evidence
+
+
+# --- follow-up answered by the enterprise through a signed link -----------------------------------
+
+@dataclass(frozen=True)
+class IssuedLink:
+    token: str
+    url: str
+    expires_at: dt.datetime
+    enterprise: Enterprise
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """What the link page may show: nothing internal, no reporter."""
+
+    case: Case
+    enterprise: Enterprise
+    claims: followup_links.LinkClaims
+
+
+def followup_link_url(token: str) -> str:
+    return reverse("web:followup_answer", kwargs={"token": token})
+
+
+def may_issue_followup_link(user: User, case: Case) -> bool:
+    return case.state == State.AWAITING_FOLLOWUP and _supervising_followup_seat(user, case) is not None
+
+
+@transaction.atomic
+def issue_followup_link(case: Case | str, *, actor: User, enterprise: Enterprise | int | None = None) -> IssuedLink:
+    """A signed link (valid LINK_VALID_DAYS days, used once) through which the enterprise answers the
+    follow-up itself. Issued by the supervising side while the case awaits follow-up; the outbox message
+    carries the link (e.g. to a text-message gateway)."""
+    number = case if isinstance(case, str) else case.number
+    current = get_case_for(actor, number, for_update=True)
+    if current.state != State.AWAITING_FOLLOWUP:
+        raise IllegalTransition(_("A follow-up link can be issued while the case awaits follow-up."),
+                                code="workflow.followup_not_awaited", state=current.state)
+    seat = _supervising_followup_seat(actor, current)
+    if seat is None:
+        raise PermissionDenied(code="workflow.action_not_allowed", state=current.state)
+    enterprises = current.enterprises.all()
+    if enterprise is not None:
+        enterprises = enterprises.filter(pk=enterprise.pk if isinstance(enterprise, Enterprise) else enterprise)
+    chosen = enterprises.order_by("pk").first()
+    if chosen is None:
+        raise ValidationFailed(_("The case names no such enterprise to ask."), code="validation.no_enterprise",
+                               field="enterprise")
+    acceptance = _current_round(current)
+    if acceptance is None:
+        raise IllegalTransition(_("A case is followed up only after it has been accepted."),
+                                code="workflow.not_accepted")
+    token, expires_at = followup_links.make_token(current.number, acceptance.pk, chosen.pk)
+    url = followup_link_url(token)
+    record_event(actor=actor_context(actor, seat), action="case.followup_link_issued", object_type="case",
+                 object_id=current.number, object_repr=current.title,
+                 after={"enterprise": chosen.pk, "expires_at": _json(expires_at)})
+    outbox.enqueue("case.followup_link_issued", {
+        "case": current.number, "enterprise": chosen.pk, "enterprise_org_id": chosen.org_id, "url": url,
+        "expires_at": _json(expires_at), "actor": actor.pk})
+    return IssuedLink(token=token, url=url, expires_at=expires_at, enterprise=chosen)
+
+
+def followup_link_target(token: str, *, viewer: Any = None, for_update: bool = False) -> LinkTarget:
+    """The case a follow-up link answers, or a DomainError saying why the link cannot be used: invalid or
+    altered (404), expired, already used or no longer needed (409). A signed-in viewer who may not see the
+    case is refused as if the link were invalid."""
+    try:
+        claims = followup_links.read_token(token)
+    except followup_links.LinkInvalid:
+        raise NotFound(_("This link is not valid. Check that it was copied completely."),
+                       code="followup.link_invalid") from None
+    except followup_links.LinkExpired:
+        raise IllegalTransition(_("This link has expired. Ask the supervising office for a new one."),
+                                code="followup.link_expired") from None
+    cases = Case.objects.select_for_update(of=("self",)) if for_update else Case.objects.all()
+    current = cases.filter(number=claims.case_number).first()
+    if current is None:
+        raise NotFound(_("This link is not valid. Check that it was copied completely."),
+                       code="followup.link_invalid")
+    if viewer is not None and viewer.is_authenticated and not policies.is_visible(viewer, current):
+        raise NotFound(_("This link is not valid. Check that it was copied completely."),
+                       code="followup.link_invalid")
+    if FollowUp.objects.filter(link_nonce=claims.nonce).exists():
+        raise IllegalTransition(_("This link has already been used. Thank you for your answer."),
+                                code="followup.link_used")
+    enterprise = current.enterprises.filter(pk=claims.enterprise_id).first()
+    acceptance = _current_round(current)
+    if (enterprise is None or current.state != State.AWAITING_FOLLOWUP or acceptance is None
+            or acceptance.pk != claims.acceptance_id):
+        raise IllegalTransition(_("This follow-up is no longer open; no answer is needed."),
+                                code="followup.link_stale")
+    return LinkTarget(case=current, enterprise=enterprise, claims=claims)
+
+
+@transaction.atomic
+def answer_followup_by_link(token: str, *, solved: Any, satisfaction: Any, note: str = "",
+                            viewer: Any = None) -> Case:
+    """The enterprise's own answer (channel "portal") through a signed link; the link is used up."""
+    target = followup_link_target(token, viewer=viewer, for_update=True)
+    current, enterprise = target.case, target.enterprise
+    transition = transition_for(current.state, "record_followup")
+    assert transition is not None  # followup_link_target checked the state
+    now = clock.now()
+    before = snapshot(current)
+    step = _followup_step(current, now=now, channel=FollowUp.Channel.PORTAL, solved=solved,
+                          satisfaction=satisfaction, note=str(note or "").strip()[:2000], override="",
+                          recorded_by=None, link_nonce=target.claims.nonce)
+    step.detail["via"] = "link"
+    actor = ActorContext(user_id=None, name="", role=Role.ENTERPRISE.value, org_id=enterprise.org_id,
+                         org_name=enterprise.name)
+    return _apply(current, transition, step, before=before, expected=current.version, now=now, actor=actor,
+                  actor_id=None)
 
 
 # --- named services, one per action ---------------------------------------------------------------

@@ -829,8 +829,8 @@ class Generator:
             completion = self.limits.due(Clock.COMPLETION, draft.category, row["mode"], approved)
         row["deadline_on"] = deadlines.local_date(completion)
         draft.completion = completion
+        sign_due = self.limits.due(Clock.SIGN_FOR, draft.category, row["mode"], approved)
         if plan.state == State.HANDED_OVER:
-            sign_due = self.limits.due(Clock.SIGN_FOR, draft.category, row["mode"], approved)
             row.update(sign_for_due_at=sign_due, completion_due_at=completion,
                        decline_due_at=self.limits.due(Clock.DECLINE_WINDOW, draft.category, row["mode"], approved))
             chunk.assignments.extend({"case_id": row["id"], "org_id": unit.org.pk, "role": role,
@@ -845,7 +845,7 @@ class Generator:
             done = finished or (role == Assignment.Role.CO and draft.rng.random() < 0.4)
             chunk.assignments.append({
                 "case_id": row["id"], "org_id": unit.org.pk, "role": role,
-                "status": Assignment.Status.DONE if done else Assignment.Status.SIGNED,
+                "status": Assignment.Status.DONE if done else Assignment.Status.SIGNED, "sign_for_due_at": sign_due,
                 "signed_at": signed if role == Assignment.Role.LEAD else signed + dt.timedelta(hours=2),
                 "signed_by_id": unit.leader.pk if unit.leader else None,
                 "completed_at": last_report if done else None})
@@ -905,7 +905,7 @@ class Generator:
         accepted = self.at(draft, "accepted")
         chunk.acceptances.append({
             "case_id": row["id"], "verdict": Acceptance.Verdict.PASSED,
-            "checklist": {"整改措施落实": True, "佐证材料齐全": True, "现场核查": True},
+            "checklist": {"现场核查": True, "佐证材料齐全": True, "整改措施落实到位": True, "企业确认": True},
             "opinion": "经核查，整改措施落实到位，同意通过验收。", "accepted_by_id": self.supervisor_id,
             "decided_at": accepted})
         draft.version += 1

@@ -152,6 +152,7 @@ R = Role
 C = Clock
 REASON = Input("reason")
 NOTE = Input("note", required=False)
+TEAM = Input("team", required=False)  # colleagues accepting together with the actor
 WORKING = (S.RECTIFYING, S.ON_LEDGER)
 ALL_CLOCKS = frozenset(Clock)
 
@@ -205,11 +206,11 @@ TRANSITIONS: list[Transition] = [
         _("Submit for acceptance"), inputs=[Input("summary"), Input("institution_building", False)],
         stops=[C.PROGRESS_REPORT, C.COMPLETION, C.LEDGER_REVIEW], event="case.submitted_for_acceptance"),
     *_t("accept", [S.AWAITING_ACCEPTANCE], S.AWAITING_FOLLOWUP, [R.SUPERVISOR], Party.INDEPENDENT,
-        _("Accept"), inputs=[Input("checklist"), Input("opinion")], starts=[C.FOLLOWUP],
+        _("Accept"), inputs=[Input("checklist"), Input("opinion"), TEAM], starts=[C.FOLLOWUP],
         event="case.accepted"),
     *_t("return_for_rework", [S.AWAITING_ACCEPTANCE], S.RECTIFYING, [R.SUPERVISOR], Party.INDEPENDENT,
-        _("Return for rework"), inputs=[REASON], starts=[C.PROGRESS_REPORT, C.COMPLETION],
-        event="case.returned_for_rework"),
+        _("Return for rework"), inputs=[REASON, Input("checklist", False), TEAM],
+        starts=[C.PROGRESS_REPORT, C.COMPLETION], event="case.returned_for_rework"),
     *_t("record_followup", [S.AWAITING_FOLLOWUP],
         {"satisfied": S.AWAITING_CLOSURE, "unsatisfied": S.RECTIFYING, "unreachable": S.AWAITING_FOLLOWUP},
         [R.SUPERVISOR, R.LIAISON, R.ENTERPRISE], Party.FOLLOWUP_PARTY, _("Record follow-up"),
@@ -221,8 +222,12 @@ TRANSITIONS: list[Transition] = [
         inputs=[Input("opinion")], starts=[C.RECHECK], event="case.closed"),
     *_t("record_recheck", [S.CLOSED], {"held": S.CLOSED, "relapsed": S.RECTIFYING},
         [R.SUPERVISOR, R.INSPECTOR], Party.SUPERVISING, _("Record re-check"),
-        inputs=[Input("held"), NOTE], stops=[C.RECHECK], event="case.rechecked"),
+        inputs=[Input("held"), NOTE, Input("evidence", False)], stops=[C.RECHECK],
+        event="case.rechecked"),
 ]
+
+# Follow-up may be waived (with a reason) only after this many attempts that could not reach the enterprise.
+UNREACHABLE_ATTEMPTS_BEFORE_WAIVER = 3
 
 # A case sent back to rectification from follow-up (二次督办) or by a relapse restarts these clocks.
 REOPEN_STARTS = frozenset({C.PROGRESS_REPORT, C.COMPLETION})
@@ -264,6 +269,7 @@ INPUT_LABELS: Mapping[str, Promise] = {
     "summary": _("Summary of the rectification"),
     "institution_building": _("Rules and institutions built"),
     "checklist": _("Acceptance checklist"),
+    "team": _("Acceptance team"),
     "opinion": _("Opinion"),
     "solved": _("Solved?"),
     "satisfaction": _("Satisfaction"),
@@ -320,4 +326,18 @@ def markdown() -> str:
             f"| {t.source} | {t.action} | {targets} | {', '.join(sorted(t.roles))} | {t.party} | {inputs} "
             f"| {', '.join(sorted(t.starts))} | {', '.join(sorted(t.stops))} |"
         )
-    return "\n".join([*rows, "", "```mermaid", mermaid().rstrip(), "```", ""])
+    rules = [
+        "",
+        "Rules the services enforce beyond the table:",
+        "",
+        "- `accept` answers every item of the case's acceptance checklist (its category's, inherited from the "
+        "nearest parent category, else the default set); nobody on the acceptance team belongs to a handling unit.",
+        f"- `waive_followup` needs {UNREACHABLE_ATTEMPTS_BEFORE_WAIVER} follow-up attempts since the last "
+        "acceptance that could not reach the enterprise.",
+        "- `close` needs a passed acceptance and, since it, a satisfied follow-up, a supervisor's override or a "
+        "waiver, however the case reached awaiting_closure.",
+        "- A case kept on the ledger returns to rectifying by itself when its review date is reached (the "
+        "sweeper; audit event `case.ledger_review_reached`).",
+        "- After a reopening (二次督办, relapse) only evidence added since supports `submit_for_acceptance`.",
+    ]
+    return "\n".join([*rows, *rules, "", "```mermaid", mermaid().rstrip(), "```", ""])

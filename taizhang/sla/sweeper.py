@@ -42,8 +42,11 @@ Common keys of the `case.*` topics below:
 
 Decisions
 ---------
-- Watched clocks: sign-for (the lead unit's), next progress report, completion. Ledger review is a diary
-  date, not watched.
+- Watched clocks: sign-for (the lead unit's), next progress report, completion. Ledger review (挂账) is
+  not laddered: when a case kept on the ledger reaches its approved review date, it returns to rectifying
+  by itself with fresh completion and progress deadlines (`sweep_ledger_reviews`; audit event and outbox
+  topic `case.ledger_review_reached`, payload {"case", "state", "version", "review_due_at",
+  "target_org_ids": [lead unit]}).
 - The supervising side's own deadlines — follow-up (回访, `Case.followup_due_at`, while the case awaits
   follow-up; set again at each acceptance) and re-check (回头看, `Case.recheck_due_at`, while the case is
   closed; set again at each closure) — get a reminder (level 0, the clock's EscalationPolicy row or one
@@ -106,7 +109,8 @@ from taizhang.cases.workflow import WORKING, Clock, State
 from taizhang.core import clock
 from taizhang.core.models import NumberSequence, OutboxMessage
 from taizhang.orgs.models import Organisation
-from taizhang.sla import ladder
+from taizhang.search.indexing import index_cases
+from taizhang.sla import deadlines, ladder
 from taizhang.sla.models import Escalation, SupervisionOrder
 
 logger = logging.getLogger(__name__)
@@ -160,13 +164,15 @@ class SweepResult:
     leadership: int = 0
     supervision_orders: int = 0
     orders_overdue: int = 0
+    reactivated: int = 0  # cases kept on the ledger whose review date was reached
     batches: int = 0
     passes: int = 0
     by_clock: dict[str, int] = field(default_factory=dict)
 
     @property
     def acted(self) -> int:
-        return self.reminders + self.overdue + self.leadership + self.supervision_orders + self.orders_overdue
+        return (self.reminders + self.overdue + self.leadership + self.supervision_orders + self.orders_overdue
+                + self.reactivated)
 
     def add(self, level: int, swept_clock: str, count: int) -> None:
         name = {0: "reminders", 1: "overdue", 2: "leadership", 3: "supervision_orders"}[level]
@@ -621,6 +627,76 @@ def sweep_supervising(watched: SupervisingClock, policy: ladder.Policy, now: dt.
                           batch_size=batch_size, result=result, level=step.level, clock=watched.clock.value)
 
 
+# --- 挂账: a case kept on the ledger returns to rectifying on its review date -------------------------
+
+def _ledger_review_claim_sql(now: dt.datetime, limit: int) -> tuple[str, list[Any]]:
+    """One compare-and-swap UPDATE that moves a batch of cases whose review day has come from on_ledger to
+    rectifying (version + 1, review date cleared); the condition is checked again on each row it updates, and
+    on PostgreSQL rows another transaction holds are skipped. Returns (id, new version, review date)."""
+    table, state, due = _q(Case._meta.db_table), _q("state"), _q("ledger_review_due_at")
+    features = connection.features
+    lock = (" FOR UPDATE SKIP LOCKED" if features.has_select_for_update_skip_locked else "")
+    reached = deadlines.end_of_day(timezone.localdate(now))
+    where = f"{state} = %s AND {due} <= %s"
+    sql = (f"UPDATE {table} SET {state} = %s, {_q('version')} = {_q('version')} + 1, {_q('updated_at')} = %s, "
+           f"{due} = NULL WHERE {_q('id')} IN (SELECT {_q('id')} FROM {table} WHERE {where} ORDER BY {due}, "
+           f"{_q('id')} LIMIT %s{lock}) AND {where} RETURNING {_q('id')}, {_q('version')}")
+    params = [State.ON_LEDGER.value, _dt(reached)]
+    return sql, [State.RECTIFYING.value, _dt(now), *params, limit, *params]
+
+
+def _reactivate(claimed: Sequence[tuple[int, int]], now: dt.datetime) -> None:
+    """Fresh completion and progress-report deadlines for the reactivated cases (one UPDATE per category and
+    mode), their search documents, audit events and outbox messages."""
+    versions = dict(claimed)
+    rows = list(Case.objects.filter(pk__in=versions).order_by("pk").values_list(
+        "pk", "number", "title", "category__path", "mode"))
+    groups: dict[tuple[str | None, str], list[int]] = {}
+    for pk, _number, _title, path, mode in rows:
+        groups.setdefault((path, mode), []).append(pk)
+    due: dict[int, tuple[dt.datetime, dt.datetime]] = {}
+    for (category_path, mode), ids in groups.items():
+        category_ids = [int(part) for part in (category_path or "").strip("/").split("/") if part]
+        completion = deadlines.deadline(Clock.COMPLETION, start=now, category_ids=category_ids, mode=mode)
+        report = deadlines.deadline(Clock.PROGRESS_REPORT, start=now, category_ids=category_ids, mode=mode)
+        Case.objects.filter(pk__in=ids).update(
+            completion_due_at=completion, deadline_on=deadlines.local_date(completion), completion_step=None,
+            next_report_due_at=report, progress_step=None, clock_paused_at=None)
+        due.update(dict.fromkeys(ids, (completion, report)))
+    leads = dict(Assignment.objects.filter(case_id__in=versions, role=Assignment.Role.LEAD, status__in=_ACTIVE)
+                 .values_list("case_id", "org_id"))
+    index_cases(list(versions))
+    messages, events = [], []
+    for pk, number, title, _path, _mode in rows:
+        completion, report = due[pk]
+        payload = {"case": number, "state": State.RECTIFYING.value, "version": versions[pk],
+                   "completion_due_at": _iso(completion), "target_org_ids": [leads[pk]] if pk in leads else []}
+        messages.append(("case.ledger_review_reached", payload))
+        events.append({"actor": SYSTEM, "action": "case.ledger_review_reached", "object_type": "case",
+                       "object_id": number, "object_repr": title,
+                       "before": {"state": State.ON_LEDGER.value, "version": versions[pk] - 1},
+                       "after": {"state": State.RECTIFYING.value, "version": versions[pk],
+                                 "completion_due_at": _iso(completion), "next_report_due_at": _iso(report)}})
+    enqueue_many(messages, now)
+    append_events(events)
+
+
+def sweep_ledger_reviews(now: dt.datetime, batch_size: int, result: SweepResult) -> None:
+    """Reactivate, in claimed batches, every case kept on the ledger whose review date has come."""
+    sql, params = _ledger_review_claim_sql(now, batch_size)
+    while True:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                claimed = [(row[0], row[1]) for row in cursor.fetchall()]
+            if claimed:
+                _reactivate(claimed, now)
+        result.batches += 1
+        result.reactivated += len(claimed)
+        if len(claimed) < batch_size:
+            return
+
+
 def sweep_orders(now: dt.datetime, batch_size: int, result: SweepResult) -> None:
     """Unanswered 督办单 past their reply deadline: marked overdue once (a conditional UPDATE), told again."""
     table = _q(SupervisionOrder._meta.db_table)
@@ -684,6 +760,7 @@ def sweep(now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE,
         for watched in supervising:
             sweep_supervising(watched, configured.get(watched.clock, SUPERVISING_POLICY), now, batch_size, result)
         sweep_orders(now, batch_size, result)
+        sweep_ledger_reviews(now, batch_size, result)
         result.passes += 1
         if result.acted == acted:
             return result

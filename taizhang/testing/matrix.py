@@ -144,6 +144,7 @@ class Drive:
     extension_pending: bool = False
     anonymous: bool = False
     mode: str = "deadline"
+    unreachable_attempts: int = 0  # follow-up attempts that could not reach the enterprise, after acceptance
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -208,12 +209,22 @@ def _advance(cast: Cast, case: Any, step: State, shape: Drive) -> Any:
     if step == State.AWAITING_ACCEPTANCE:
         return s.submit_for_acceptance(case, actor=cast.lead_leader, summary="已完成线路切换")
     if step == State.AWAITING_FOLLOWUP:
-        return s.accept_case(case, actor=cast.supervisor, checklist={"现场核查": True}, opinion="验收通过")
+        case = s.accept_case(case, actor=cast.supervisor, checklist=passed_checklist(case), opinion="验收通过")
+        for _attempt in range(shape.unreachable_attempts):
+            case = s.record_followup(case, actor=cast.supervisor, solved="unreachable", channel="phone")
+        return case
     if step == State.AWAITING_CLOSURE:
         return s.record_followup(case, actor=cast.supervisor, solved="solved", satisfaction=5, channel="visit")
     if step == State.CLOSED:
         return s.close_case(case, actor=cast.supervisor, opinion="同意销号")
     raise ValueError(step)
+
+
+def passed_checklist(case: Any) -> dict[str, bool]:
+    """Every item of the case's acceptance checklist, met."""
+    from taizhang.cases.checklists import checklist_labels
+
+    return dict.fromkeys(checklist_labels(case.category), True)
 
 
 def valid_inputs(action: str, world: "World", case: Any, *, merge_into: str = "") -> dict[str, Any]:
@@ -240,10 +251,10 @@ def valid_inputs(action: str, world: "World", case: Any, *, merge_into: str = ""
         "put_on_ledger": {"review_date": today + dt.timedelta(days=90), "reason": "需跨年度实施"},
         "resume": {"note": "恢复整改"},
         "submit_for_acceptance": {"summary": "整改完成"},
-        "accept": {"checklist": {"现场核查": True, "资料齐全": True}, "opinion": "验收通过"},
+        "accept": {"checklist": passed_checklist(case), "opinion": "验收通过"},
         "return_for_rework": {"reason": "佐证材料不足"},
         "record_followup": {"solved": "solved", "satisfaction": 5, "channel": "visit"},
-        "waive_followup": {"reason": "企业已注销"},
+        "waive_followup": {"reason": "三次电话均无法联系企业"},
         "close": {"opinion": "同意销号"},
         "record_recheck": {"held": True},
     }

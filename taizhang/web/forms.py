@@ -1,5 +1,6 @@
 """Forms of the workspace. An action form asks exactly the inputs of its workflow transition."""
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from django import forms
@@ -12,17 +13,17 @@ TEXTAREA_INPUTS = {"note", "reason", "goal", "summary", "institution_building", 
                    "override_reason", "items"}
 DATE_INPUTS = {"deadline", "requested_deadline", "review_date"}
 YES_NO = [("true", _("Yes")), ("false", _("No"))]
-ACCEPTANCE_CHECKLIST = [
-    ("measures", _("Every rectification measure has been carried out")),
-    ("evidence", _("The evidence is complete and genuine")),
-    ("effect", _("The problem no longer occurs")),
-]
+MET_NOT_MET = [("true", _("Met")), ("false", _("Not met"))]
+CHECKLIST_PREFIX = "checklist_"
 INPUT_HELP = {
     "items": _("One measure per line."),
     "evidence": _("PDF, images, Office documents or text; several files may be chosen."),
     "into": _("The public number of the case that absorbs this one, e.g. CC-2024-0001."),
     "override_reason": _("Only a supervisor may fill this in, to close despite an unsatisfied answer."),
+    "team": _("Colleagues who accepted the work with you; nobody from a handling unit."),
 }
+# Inputs of a follow-up that only the supervising side gives (an enterprise answers for itself, online).
+STAFF_FOLLOWUP_INPUTS = {"enterprise": {"channel", "override_reason"}, "liaison": {"override_reason"}}
 
 
 class DateInput(forms.DateInput):
@@ -54,15 +55,35 @@ class ActionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, transition: Transition, orgs: Any = (), categories: Any = (),
+                 checklist: Sequence[str] = (), team: Sequence[tuple[int, str]] = (), acting_role: str = "",
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.transition = transition
+        self.checklist = list(checklist)
+        self.omitted = STAFF_FOLLOWUP_INPUTS.get(acting_role, set()) if transition.action == "record_followup" \
+            else set()
         org_choices = _org_choices(orgs)
         for spec in transition.inputs:
-            self.fields[spec.name] = self._field(spec.name, spec.required, org_choices, categories)
+            if spec.name in self.omitted:
+                continue
+            if spec.name == "checklist":
+                # One met / not met answer per item of the case's checklist (验收清单).
+                for position, item in enumerate(self.checklist):
+                    self.fields[f"{CHECKLIST_PREFIX}{position}"] = forms.ChoiceField(
+                        label=item, choices=MET_NOT_MET, required=spec.required, widget=forms.RadioSelect)
+                continue
+            if spec.name == "team":
+                self.fields["team"] = forms.TypedMultipleChoiceField(
+                    choices=[(str(pk), name) for pk, name in team], coerce=int, required=False,
+                    widget=forms.CheckboxSelectMultiple)
+            else:
+                self.fields[spec.name] = self._field(spec.name, spec.required, org_choices, categories)
             self.fields[spec.name].label = input_label(spec.name)
             if spec.name in INPUT_HELP:
                 self.fields[spec.name].help_text = INPUT_HELP[spec.name]
+        if acting_role == "enterprise" and "solved" in self.fields:
+            solved = cast(forms.ChoiceField, self.fields["solved"])
+            solved.choices = [c for c in FollowUp.Solved.choices if c[0] != FollowUp.Solved.UNREACHABLE]
 
     def _field(self, name: str, required: bool, org_choices: list[tuple[str, str]], categories: Any) -> forms.Field:
         blank = [("", "—")]
@@ -82,9 +103,6 @@ class ActionForm(forms.Form):
             return MultipleFileField(required=required)
         if name in ("granted", "held"):
             return forms.ChoiceField(choices=YES_NO, required=True, widget=forms.RadioSelect)
-        if name == "checklist":
-            return forms.MultipleChoiceField(choices=ACCEPTANCE_CHECKLIST, required=True,
-                                             widget=forms.CheckboxSelectMultiple)
         if name == "solved":
             return forms.ChoiceField(choices=FollowUp.Solved.choices, required=True, widget=forms.RadioSelect)
         if name == "satisfaction":
@@ -101,18 +119,32 @@ class ActionForm(forms.Form):
         """The cleaned inputs in the shape the service expects."""
         data: dict[str, Any] = {}
         for spec in self.transition.inputs:
+            if spec.name in self.omitted:
+                continue
             value = self.cleaned_data.get(spec.name)
             if spec.name == "items":
                 value = [line.strip() for line in (value or "").splitlines() if line.strip()]
             elif spec.name == "checklist":
-                chosen = set(value or [])
-                value = {str(label): key in chosen for key, label in ACCEPTANCE_CHECKLIST}
+                answers = {item: self.cleaned_data.get(f"{CHECKLIST_PREFIX}{i}") for i, item in
+                           enumerate(self.checklist)}
+                value = {item: answer == "true" for item, answer in answers.items() if answer} or None
             elif spec.name == "co_orgs":
                 value = [int(v) for v in value or []]
             if value in (None, "", []) and not spec.required:
                 continue
             data[spec.name] = value
         return data
+
+
+class FollowUpAnswerForm(forms.Form):
+    """The enterprise's own answer to a follow-up (through a signed link)."""
+
+    solved = forms.ChoiceField(label=_("Is the problem solved?"), widget=forms.RadioSelect,
+                               choices=[c for c in FollowUp.Solved.choices if c[0] != FollowUp.Solved.UNREACHABLE])
+    satisfaction = forms.TypedChoiceField(label=_("How satisfied are you with the rectification?"), coerce=int,
+                                          choices=FollowUp.Satisfaction.choices, widget=forms.RadioSelect)
+    note = forms.CharField(label=_("Anything you would like to add"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
 
 
 SOURCE_CHANNELS = {

@@ -19,6 +19,7 @@ from taizhang.core import clock, workdays
 from taizhang.core.errors import NotFound
 from taizhang.orgs.models import Enterprise, InspectionRound, LiaisonAssignment, Organisation
 from taizhang.sla import deadlines
+from taizhang.web import closing
 from taizhang.web.models import LedgerPreference, SavedFilter
 
 WORKING_STATES = [State.RECTIFYING.value, State.ON_LEDGER.value]
@@ -191,13 +192,14 @@ def case_page(user: User, number: str) -> CasePage:
         actions=services.available_actions(user, case),
         enterprises=list(case.enterprises.all()),
         related=related,
-        followups=list(case.followups.all()),
-        acceptances=list(case.acceptances.select_related("accepted_by")),
+        followups=list(case.followups.select_related("recorded_by")),
+        acceptances=list(case.acceptances.select_related("accepted_by").prefetch_related("team")),
         rechecks=list(case.rechecks.all()),
         extension_requests=list(case.extension_requests.all()),
         sees_reporter=policies.sees_reporter(user, case),
         sees_internal=internal,
         may_add_evidence=policies.evidence_seat(user, case) is not None,
+        extra={"followup": closing.followup_facts(user, case)},
     )
 
 
@@ -331,7 +333,7 @@ def ledger_extras(user: User, ids: list[int], columns: set[str]) -> dict[int, di
     plain = [c for c in ("goal", "responsible_leader", "responsible_person", "institution_building", "remarks")
              if c in columns]
     if plain or "closure" in columns:
-        for row in cases.values("id", "closure_opinion", "closed_at", *plain):
+        for row in cases.values("id", "closure_opinion", "closed_at", "closed_by__display_name", *plain):
             extras[row["id"]].update(row)
     if "evidence" in columns:
         for row in Evidence.objects.filter(case__in=cases).values("case_id").annotate(n=Count("pk")):

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from taizhang.web import escalation_views, views
+from taizhang.web import escalation_views, followup_views, views
 
 app_name = "web"
 
@@ -21,6 +21,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cases/<str:number>/orders/<int:order_id>/reply/", escalation_views.reply_to_order, name="order_reply"),
     path("cases/<str:number>/escalations/<int:escalation_id>/respond/", escalation_views.respond_to_escalation,
          name="escalation_respond"),
+    path("cases/<str:number>/followup-link/", followup_views.issue_link, name="followup_link"),
+    path("followups/", followup_views.my_followups, name="my_followups"),
+    path("followup-answer/<str:token>/", followup_views.answer, name="followup_answer"),
     path("register/", views.register_choose, name="register_choose"),
     path("register/<str:channel>/", views.register, name="register"),
     path("enterprises/search/", views.enterprise_search, name="enterprise_search"),

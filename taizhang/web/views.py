@@ -15,8 +15,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from taizhang.cases import services as case_services
 from taizhang.cases.workflow import TRANSITIONS, action_label, transition_for
 from taizhang.core.errors import Conflict, DomainError, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
+from taizhang.followup import selectors as followup_selectors
 from taizhang.orgs import services as org_services
-from taizhang.web import ledger, selectors
+from taizhang.web import closing, ledger, selectors
 from taizhang.web import services as web_services
 from taizhang.web.forms import SOURCE_CHANNELS, ActionForm, EnterpriseForm, RegistrationForm, SavedFilterForm
 
@@ -44,6 +45,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", {
         "tiles": selectors.home_tiles(user),  # type: ignore[arg-type]
         "activity": selectors.recent_activity(user),  # type: ignore[arg-type]
+        "pending_rechecks": followup_selectors.pending_checks_count(user),  # type: ignore[arg-type]
     })
 
 
@@ -105,12 +107,17 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "web/case_detail.html", {"page": page, "case": page.case, "clocks": page.clocks})
 
 
-def _action_form(request: HttpRequest, transition: Any, data: Any = None, files: Any = None,
+def _action_form(request: HttpRequest, case: Any, transition: Any, data: Any = None, files: Any = None,
                  initial: Any = None) -> ActionForm:
     names = set(transition.input_names)
+    user: Any = request.user
     return ActionForm(data, files, initial=initial, transition=transition,
                       orgs=selectors.handover_orgs() if names & {"responsible_org", "lead_org", "co_orgs"} else (),
-                      categories=selectors.categories() if "category" in names else ())
+                      categories=selectors.categories() if "category" in names else (),
+                      checklist=closing.acceptance_checklist(case) if "checklist" in names else (),
+                      team=closing.acceptance_team_choices(user, case) if "team" in names else (),
+                      acting_role=closing.acting_role(user, transition.action, case)
+                      if transition.action == "record_followup" else "")
 
 
 @login_required
@@ -138,10 +145,10 @@ def case_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
             shape = next((t for t in TRANSITIONS if t.action == action), None)
             if shape is None:
                 raise _not_found()
-            form = _action_form(request, shape, request.POST, request.FILES)
+            form = _action_form(request, case, shape, request.POST, request.FILES)
             form.is_valid()
             return _render_action(request, case, clocks, form, conflict=True, stale_action=True, status=409)
-        form = _action_form(request, transition, request.POST, request.FILES)
+        form = _action_form(request, case, transition, request.POST, request.FILES)
         if form.is_valid():
             try:
                 case_services.perform_action(number, action, actor=user, version=form.cleaned_data["version"],
@@ -151,7 +158,7 @@ def case_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
                 case, clocks = selectors.case_header(user, number)
                 fresh = request.POST.copy()
                 fresh["version"] = str(case.version)
-                form = _action_form(request, transition, fresh, request.FILES)
+                form = _action_form(request, case, transition, fresh, request.FILES)
                 form.is_valid()
             except ValidationFailed as error:
                 field = error.field if error.field in form.fields else None
@@ -168,7 +175,7 @@ def case_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
         else:
             status = 422
     else:
-        form = _action_form(request, transition, initial={"version": case.version})
+        form = _action_form(request, case, transition, initial={"version": case.version})
     return _render_action(request, case, clocks, form, conflict=conflict, status=status)
 
 

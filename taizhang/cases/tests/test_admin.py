@@ -2,6 +2,7 @@ import pytest
 from django.test import Client
 
 from taizhang.cases import services
+from taizhang.cases.checklists import checklist_labels
 
 
 @pytest.fixture
@@ -84,3 +85,12 @@ def test_a_user_without_any_role_cannot_sign_in(world):
     response = client.post("/admin/login/?next=/admin/", {"username": "nobody", "password": "a-long-password-1"})
     assert response.status_code == 200
     assert client.get("/admin/").status_code == 302
+
+
+def test_admin_edits_the_acceptance_checklist(world):
+    client = client_for(world.admin)
+    assert client.get("/admin/cases/acceptancechecklistitem/").status_code == 200
+    response = client.post("/admin/cases/acceptancechecklistitem/add/",
+                           {"category": world.category.pk, "label": "线路切换完成", "position": 0, "is_active": "on"})
+    assert response.status_code == 302
+    assert checklist_labels(world.category) == ["线路切换完成"]

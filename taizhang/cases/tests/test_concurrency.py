@@ -86,7 +86,7 @@ def test_conflicting_transitions_race_without_lost_updates(world, purge_audit_tr
         return matrix.Job(key=f"{name}/{action}/{n}", number=case.number, action=action, username=username,
                           version=case.version if versioned else None, inputs=inputs)
 
-    accept = {"checklist": {"现场核查": True}, "opinion": "验收通过"}
+    accept = {"checklist": matrix.passed_checklist(cases["accept-rework"]), "opinion": "验收通过"}
     contested = [
         *[job("approve-reject", "approve", "approver", n) for n in range(2)],
         *[job("approve-reject", "reject", "approver", n, reason="单位不准") for n in range(2)],

@@ -5,10 +5,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 
 from taizhang.accounts.models import User
 from taizhang.audit.models import AuditEvent
-from taizhang.cases.demo import STORY_TITLE, load_demo
+from taizhang.cases.demo import STORY_TITLE, SUPPLY_CHECKLIST, load_demo
 from taizhang.cases.models import Acceptance, Assignment, Case, Evidence
 from taizhang.cases.workflow import State
 from taizhang.core import files
@@ -22,6 +24,7 @@ STORY_ACTIONS = [
     "case.progress_reported", "case.extension_requested", "case.extension_decided", "case.progress_reported",
     "case.assignment_completed", "case.submitted_for_acceptance", "case.accepted", "case.followup_recorded",
     "case.closed", "case.rechecked",
+    "case.meeting_decision", "case.meeting_decision_done",  # the 会商 after the re-check (supervision.demo)
 ]
 
 
@@ -79,15 +82,31 @@ def test_load_demo_replays_the_seed_story_at_its_dates():
         assert kind.mime == item.content_type
     assert {e.content_type for e in evidence} == {"application/pdf", "image/png"}
 
+    story_page_shows_the_closing_of_the_loop(case, w)
+
     events = list(AuditEvent.objects.filter(object_type="case", object_id=case.number).order_by("seq"))
     assert [e.action for e in events] == STORY_ACTIONS
     moments = [e.occurred_at for e in events]
     assert moments == sorted(moments)
     assert local(moments[0]).date() == dt.date(2022, 11, 21)
-    assert local(moments[-1]).date() == dt.date(2023, 5, 15)
+    assert local(moments[-1]).date() == dt.date(2023, 6, 28)
     assert {local(m).year for m in moments} == {2022, 2023}
     assert events[0].actor_name == str(w.inspector)
     assert events[3].actor == w.approver  # approval by the leader
+
+
+def story_page_shows_the_closing_of_the_loop(case, w):
+    """The case page: the 供电 acceptance checklist, the 巡察办 follow-up visit and the closure opinion."""
+    acceptance = case.acceptances.get()
+    assert acceptance.checklist == dict.fromkeys(SUPPLY_CHECKLIST, True)
+    assert set(acceptance.team.all()) == {w.supervisor, w.inspector}
+    client = Client()
+    client.force_login(w.supervisor)
+    html = client.get(reverse("web:case", args=[case.number]), secure=True).content.decode()
+    for item in SUPPLY_CHECKLIST:
+        assert item in html
+    assert "市委巡察办回访" in html  # the follow-up visit's note
+    assert "整改到位，企业满意，同意销号。" in html
 
 
 @pytest.mark.django_db

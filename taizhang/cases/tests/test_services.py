@@ -101,19 +101,19 @@ def test_submit_for_acceptance_without_evidence_is_refused(world, cast):
 
 def test_a_supervisor_who_also_handles_the_case_may_not_accept_it(world, cast, extras):
     case = matrix.drive(cast, State.AWAITING_ACCEPTANCE)
-    refused(PermissionDenied, "workflow.action_not_allowed", case.number, "accept", extras.dual_supervisor,
-            checklist={"现场核查": True}, opinion="通过")
-    refused(PermissionDenied, "workflow.action_not_allowed", case.number, "return_for_rework",
+    refused(PermissionDenied, "workflow.acceptor_from_handling_unit", case.number, "accept",
+            extras.dual_supervisor, checklist=matrix.passed_checklist(case), opinion="通过")
+    refused(PermissionDenied, "workflow.acceptor_from_handling_unit", case.number, "return_for_rework",
             extras.dual_supervisor, reason="不足")
     assert "accept" not in [t.action for t in services.available_actions(extras.dual_supervisor, case)]
-    assert services.accept_case(case, actor=world.supervisor, checklist={"现场核查": True},
+    assert services.accept_case(case, actor=world.supervisor, checklist=matrix.passed_checklist(case),
                                 opinion="通过").state == State.AWAITING_FOLLOWUP
 
 
 def test_accept_with_an_unmet_checklist_item_is_refused(world, cast):
     case = matrix.drive(cast, State.AWAITING_ACCEPTANCE)
     refused(ValidationFailed, "workflow.checklist_not_met", case.number, "accept", world.supervisor,
-            checklist={"现场核查": True, "资料齐全": False}, opinion="通过")
+            checklist={**matrix.passed_checklist(case), "现场核查": False}, opinion="通过")
     refused(ValidationFailed, "validation.checklist_missing", case.number, "accept", world.supervisor,
             checklist={}, opinion="通过")
 

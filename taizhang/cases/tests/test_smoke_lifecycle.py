@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from taizhang.audit.models import AuditEvent
 from taizhang.cases import services
 from taizhang.cases.workflow import State
+from taizhang.testing import matrix
 
 PDF = b"%PDF-1.4\n%test\n"
 
@@ -29,7 +30,8 @@ def test_seed_story_walks_the_whole_lifecycle(world):
                                         evidence=[SimpleUploadedFile("线路.pdf", PDF)])
         case = services.complete_assignment(case, actor=w.co_leader)
         case = services.submit_for_acceptance(case, actor=w.unit_leader, summary="已完成线路切换")
-        case = services.accept_case(case, actor=w.supervisor, checklist={"现场核查": True}, opinion="验收通过")
+        case = services.accept_case(case, actor=w.supervisor, checklist=matrix.passed_checklist(case),
+                                    opinion="验收通过")
         case = services.record_followup(case, actor=w.supervisor, solved="solved", satisfaction=5, channel="visit")
         case = services.close_case(case, actor=w.supervisor, opinion="同意销号")
         case = services.record_recheck(case, actor=w.supervisor, held=True)

@@ -57,6 +57,7 @@ SHAPES = {
     "sign_for_assignment": ("co_pending", matrix.Drive(co_signed=False, co_done=False)),
     "complete_assignment": ("co_signed", matrix.Drive(co_done=False)),
     "decide_extension": ("extension_pending", matrix.Drive(extension_pending=True)),
+    "waive_followup": ("unreachable", matrix.Drive(unreachable_attempts=3)),  # waived after three attempts
 }
 OUTCOMES = {"record_followup": "satisfied", "record_recheck": "held"}  # what valid_inputs leads to
 NEW_ROWS = {
@@ -112,7 +113,9 @@ def stage(django_db_setup, django_db_blocker, tmp_path_factory):
                 cast = matrix.Cast.own(world)
                 cases = {(state, ""): matrix.drive(cast, state).number for state in State}
                 for shape_name, shape in SHAPES.values():
-                    for state in (State.RECTIFYING, State.ON_LEDGER):
+                    states = [State.AWAITING_FOLLOWUP] if shape.unreachable_attempts else [State.RECTIFYING,
+                                                                                          State.ON_LEDGER]
+                    for state in states:
                         cases[(state, shape_name)] = matrix.drive(cast, state, shape=shape).number
                 survivor = matrix.register(cast, "同一企业的另一问题").number
             yield Stage(world=world, cases=cases, survivor=survivor)

@@ -24,7 +24,7 @@ from taizhang.sla.models import Escalation
 from taizhang.sla.sweeper import SweepResult
 from taizhang.sla.tests.helpers import at, fired, sweep_at, sweep_days, sweep_messages
 from taizhang.sla.tests.test_parallel import _run_parallel
-from taizhang.testing.matrix import Cast, drive
+from taizhang.testing.matrix import Cast, drive, passed_checklist, pdf_upload
 
 D = dt.date
 
@@ -47,8 +47,9 @@ def accepted_again(world: Any, case: Case, when: dt.datetime) -> Case:
     """From rectification (after an unsatisfied follow-up or a relapse) back through acceptance."""
     with time_machine.travel(when, tick=False):
         case = services.complete_assignment(Case.objects.get(pk=case.pk), actor=world.co_leader)  # reopened
+        case = services.report_progress(case, actor=world.handler, text="再次整改", evidence=[pdf_upload()])
         case = services.submit_for_acceptance(case, actor=world.unit_leader, summary="已再次整改")
-        return services.accept_case(case, actor=world.supervisor, checklist={"现场核查": True}, opinion="验收通过")
+        return services.accept_case(case, actor=world.supervisor, checklist=passed_checklist(case), opinion="验收通过")
 
 
 def _counts() -> tuple[int, int, int]:

@@ -137,8 +137,8 @@ def test_demo_story_through_the_browser(page: Page, live_server, demo_world, art
     sign_in(page, base, "supervisor")
     page.goto(f"{base}/cases/{number}/")
     act(page, "accept")
-    for box in page.locator("#action-form input[type=checkbox][name=checklist]").all():
-        box.check()
+    for met in page.locator("#action-form input[type=radio][name^=checklist_][value=true]").all():
+        met.check()
     page.locator("#id_opinion").fill("整改到位，同意验收")
     screenshot("accept")
     submit(page)
