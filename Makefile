@@ -22,12 +22,13 @@ PYTHON_OK := import sys, venv, ensurepip; assert sys.version_info >= (3, 12)
 # The demo runs production settings over plain http on the loopback address; mail goes to the console.
 DEMO_ENV := TAIZHANG_SSL_REDIRECT=0 TAIZHANG_SECURE_COOKIES=0 TAIZHANG_HSTS_SECONDS=0 TAIZHANG_EMAIL_BACKEND=console
 
-.PHONY: help venv install demo migrate serve test test-postgres lint typecheck importlint migrations-check ci clean
+.PHONY: help venv install system-packages demo migrate serve test test-postgres lint typecheck importlint migrations-check ci clean
 
 help:
 	@echo "make demo            install, migrate, load the demo data, serve on http://$(HOST):$(PORT)/"
 	@echo "make test            run the test suite on SQLite (PYTEST_ARGS='-x -k name' to narrow it)"
 	@echo "make test-postgres   the suite on PostgreSQL (TAIZHANG_DATABASE_URL, default taizhang_dev on 127.0.0.1)"
+	@echo "make system-packages Debian packages for official documents (fonts-noto-cjk, poppler-utils)"
 	@echo "make lint            ruff and import-linter"
 	@echo "make typecheck       mypy --strict"
 	@echo "make ci              everything CI runs (.ci/run)"
@@ -60,10 +61,29 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# Official documents (公文) render with Debian's CJK fonts; their tests read PDFs with poppler-utils. Missing
+# packages are installed when running as root with apt-get, otherwise the exact command is printed.
+system-packages:
+	@missing=""; \
+	for tool in pdftotext pdftoppm pdffonts; do command -v $$tool >/dev/null 2>&1 || missing="poppler-utils"; done; \
+	command -v fc-list >/dev/null 2>&1 || missing="$$missing fontconfig"; \
+	fc-list 2>/dev/null | grep -qi "Noto Serif CJK SC" || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian packages for official documents: $$missing"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "error: official documents need Debian packages that are missing: $$missing" >&2; \
+			echo "       install them with: sudo apt-get install -y poppler-utils fonts-noto-cjk fontconfig" >&2; \
+			exit 1; \
+		fi; \
+	fi
+
 migrate: $(STAMP)
 	$(BIN)/taizhang migrate --noinput
 
-demo: $(STAMP)
+demo: $(STAMP) system-packages
 	@mkdir -p $(VAR)
 	$(DEMO_ENV) $(BIN)/taizhang migrate --noinput
 	$(DEMO_ENV) $(BIN)/taizhang collectstatic --noinput --verbosity 0
@@ -79,10 +99,10 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(DEMO_ENV) $(BIN)/taizhang serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) system-packages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) system-packages
 	TAIZHANG_DATABASE_URL=$${TAIZHANG_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/taizhang_dev} \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
