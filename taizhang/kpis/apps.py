@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class KpisConfig(AppConfig):
+    name = "taizhang.kpis"
+    label = "kpis"
+    verbose_name = _("Performance measures")
+
+    def ready(self) -> None:
+        from taizhang.cases import listing
+        from taizhang.kpis import definitions
+
+        listing.register_case_set(definitions.DRILL_DOWN_PARAMETER, definitions.drill_down_q)
