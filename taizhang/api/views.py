@@ -36,6 +36,8 @@ ACTION = OpenApiParameter("action", OpenApiTypes.STR, OpenApiParameter.PATH, enu
                           description="A workflow action.")
 LEDGER_PARAMETERS = [
     OpenApiParameter("q", OpenApiTypes.STR, description="Search in the number, title and text (≤ 100 characters)."),
+    OpenApiParameter("kpi", OpenApiTypes.STR, description="The cases behind one number of /api/v1/kpis/ "
+                     "(as given there)."),
     OpenApiParameter("state", OpenApiTypes.STR, description="States, comma-separated or repeated."),
     OpenApiParameter("source", OpenApiTypes.STR, description="Intake channels, comma-separated or repeated."),
     OpenApiParameter("mode", OpenApiTypes.STR, description="Rectification modes, comma-separated or repeated."),

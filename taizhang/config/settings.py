@@ -64,8 +64,13 @@ INSTALLED_APPS = [
     "taizhang.audit",
     "taizhang.sla",
     "taizhang.cases",
+    "taizhang.followup",
     "taizhang.search",
     "taizhang.notifications",
+    "taizhang.documents",
+    "taizhang.ledger",
+    "taizhang.supervision",
+    "taizhang.kpis",
     "taizhang.api",
     "taizhang.web",
     "rest_framework",
@@ -103,6 +108,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "taizhang.web.context_processors.workspace",
                 "taizhang.notifications.context_processors.inbox",
+                "taizhang.followup.context_processors.lookback",
+                "taizhang.kpis.context_processors.kpis",
             ],
         },
     },
@@ -265,7 +272,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentKindEnum": "taizhang.documents.models.DocumentKind",
+        "RecommendationKindEnum": "taizhang.supervision.models.RecommendationKind",
+        "MeetingKindEnum": "taizhang.supervision.models.MeetingKind",
+    },
     "PREPROCESSING_HOOKS": ["taizhang.api.schema.only_v1"],
 }
 
@@ -274,6 +285,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("TAIZHANG_LOG_LEVEL", "INFO")},
+    # WeasyPrint reports every layout step at INFO; keep its warnings (missing fonts, bad CSS) only.
+    "loggers": {"weasyprint": {"level": "WARNING"}},
 }
 
 # Labels used in the admin header.
