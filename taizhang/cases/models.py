@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from taizhang.cases.workflow import STATE_LABELS, State
 from taizhang.core import clock
+from taizhang.core.models import StoredFile
 from taizhang.core.tree import TreeNode
 from taizhang.orgs.models import Enterprise, InspectionRound, Organisation
 
@@ -246,7 +247,7 @@ def evidence_path(instance: "Evidence", filename: str) -> str:
     return f"evidence/{instance.case_id}/{instance.sha256[:2]}/{instance.sha256}"
 
 
-class Evidence(models.Model):
+class Evidence(StoredFile):
     """佐证材料. Stored under MEDIA_ROOT (outside the web root), content-sniffed at upload."""
 
     class Purpose(models.TextChoices):
@@ -261,20 +262,10 @@ class Evidence(models.Model):
                                         related_name="evidence")
     purpose = models.CharField(_("purpose"), max_length=12, choices=Purpose.choices, default=Purpose.PROGRESS)
     file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(_("type"), max_length=100)
-    size = models.PositiveBigIntegerField(_("size"))
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(_("uploaded at"))
 
-    class Meta:
-        ordering = ["uploaded_at", "pk"]
+    class Meta(StoredFile.Meta):
         verbose_name = _("evidence file")
         verbose_name_plural = _("evidence files")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class ExtensionRequest(models.Model):

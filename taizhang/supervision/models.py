@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from taizhang.core.models import StoredFile
 from taizhang.sla.models import TimeLimit
 
 USER = settings.AUTH_USER_MODEL
@@ -113,25 +114,15 @@ def recommendation_evidence_path(instance: "RecommendationEvidence", filename: s
     return f"recommendations/{instance.recommendation_id}/{filename}"
 
 
-class RecommendationEvidence(models.Model):
+class RecommendationEvidence(StoredFile):
     """佐证材料 of a unit's reply, content-sniffed at upload (core.files)."""
 
     recommendation = models.ForeignKey(Recommendation, on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField(_("file"), upload_to=recommendation_evidence_path, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(_("type"), max_length=100)
-    size = models.PositiveBigIntegerField(_("size"))
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(_("uploaded at"))
 
-    class Meta:
-        ordering = ["uploaded_at", "pk"]
+    class Meta(StoredFile.Meta):
         verbose_name = _("reply evidence file")
         verbose_name_plural = _("reply evidence files")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class Bulletin(models.Model):

@@ -18,7 +18,7 @@ from taizhang.accounts.models import User
 from taizhang.audit.services import record_event
 from taizhang.cases import policies as case_policies
 from taizhang.cases.models import Case
-from taizhang.cases.services import actor_context
+from taizhang.cases.services import actor_context, diff
 from taizhang.core import clock, files, outbox
 from taizhang.core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from taizhang.documents.models import DocumentKind
@@ -230,9 +230,8 @@ def update_recommendation(pk: int, *, actor: User, version: int | None = None, a
           inspection_round=rnd, updated_at=clock.now(), **fields)
     rec.cases.set(cases)
     after = _recommendation_snapshot(rec)
-    changed = [k for k in after if before[k] != after[k]]
-    _record(actor, seat, "recommendation.updated", "recommendation", rec,
-            before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    old, new = diff(before, after)
+    _record(actor, seat, "recommendation.updated", "recommendation", rec, before=old, after=new)
     return rec
 
 
@@ -393,9 +392,8 @@ def edit_bulletin(pk: int, *, actor: User, version: int | None = None, title: st
         bulletin.distribution.set(receivers)
     after = {"title": bulletin.title, "sections": bulletin.sections,
              "distribution": sorted(bulletin.distribution.values_list("pk", flat=True))}
-    changed = [k for k in after if before[k] != after[k]]
-    _record(actor, seat, "bulletin.edited", "bulletin", bulletin,
-            before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    old, new = diff(before, after)
+    _record(actor, seat, "bulletin.edited", "bulletin", bulletin, before=old, after=new)
     return bulletin
 
 

@@ -263,6 +263,20 @@ def valid_inputs(action: str, world: "World", case: Any, *, merge_into: str = ""
 
 # --- what a refused action must not change -------------------------------------------------------
 
+def refused(error: type[Exception], code: str, number: str, action: str, actor: "User", **inputs: Any) -> Any:
+    """Run the action, expect `error` with `code`, and check that nothing changed; the error is returned."""
+    import pytest
+
+    from taizhang.cases import services
+
+    before = footprint(number)
+    with pytest.raises(error) as caught:
+        services.perform_action(number, action, actor=actor, **inputs)
+    assert getattr(caught.value, "code", None) == code, caught.value
+    assert footprint(number) == before
+    return caught.value
+
+
 def footprint(number: str) -> dict[str, Any]:
     """The case row, its related rows and the global audit and outbox counts."""
     from taizhang.audit.models import AuditChainHead, AuditEvent

@@ -4,7 +4,6 @@ of closure, evidence after a reopening, and the enterprise's own answer through 
 import datetime as dt
 
 import pytest
-import time_machine
 from django.core import signing
 
 from taizhang.audit.models import AuditEvent
@@ -15,33 +14,9 @@ from taizhang.cases.workflow import UNREACHABLE_ATTEMPTS_BEFORE_WAIVER, State
 from taizhang.core.errors import IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from taizhang.core.models import OutboxMessage
 from taizhang.testing import matrix
+from taizhang.testing.matrix import refused
 
 LATER = matrix.MOMENT + dt.timedelta(hours=2)
-
-
-@pytest.fixture
-def at_moment():
-    with time_machine.travel(matrix.MOMENT, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def cast(world, at_moment):
-    return matrix.Cast.own(world)
-
-
-@pytest.fixture
-def extras(world):
-    return matrix.build_extras(world)
-
-
-def refused(error, code, number, action, actor, **inputs):
-    before = matrix.footprint(number)
-    with pytest.raises(error) as caught:
-        services.perform_action(number, action, actor=actor, **inputs)
-    assert caught.value.code == code, caught.value.as_dict()
-    assert matrix.footprint(number) == before
-    return caught.value
 
 
 # --- the checklist ---------------------------------------------------------------------------------

@@ -3,9 +3,6 @@ stale versions, merging and extensions. Every refusal must leave the case and it
 
 import datetime as dt
 
-import pytest
-import time_machine
-
 from taizhang.audit.models import AuditEvent
 from taizhang.cases import services
 from taizhang.cases.models import Assignment, Case, ExtensionRequest, FollowUp
@@ -13,6 +10,7 @@ from taizhang.cases.workflow import State
 from taizhang.core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from taizhang.sla.deadlines import end_of_day
 from taizhang.testing import matrix
+from taizhang.testing.matrix import refused
 
 LATER = matrix.MOMENT + dt.timedelta(hours=2)
 
@@ -25,32 +23,6 @@ def running_after(moment, *clocks):
 def local_day(moment):
     assert moment is not None
     return moment.astimezone(matrix.SHANGHAI).date()
-
-
-@pytest.fixture
-def at_moment():
-    with time_machine.travel(matrix.MOMENT, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def cast(world, at_moment):
-    return matrix.Cast.own(world)
-
-
-@pytest.fixture
-def extras(world):
-    return matrix.build_extras(world)
-
-
-def refused(error, code, number, action, actor, **inputs):
-    """Run the action, expect `error` with `code`, and check that nothing changed."""
-    before = matrix.footprint(number)
-    with pytest.raises(error) as caught:
-        services.perform_action(number, action, actor=actor, **inputs)
-    assert caught.value.code == code, caught.value.as_dict()
-    assert matrix.footprint(number) == before
-    return caught.value
 
 
 def test_decline_within_the_window_returns_the_case_to_assessment(world, cast):
