@@ -38,6 +38,7 @@ class ExportSerializer(serializers.ModelSerializer[LedgerExport]):
         model = LedgerExport
         fields = ["id", "format", "query", "status", "total", "written", "percent", "error", "created_at",
                   "finished_at", "download_url"]
+        read_only_fields = fields
 
     def get_download_url(self, job: LedgerExport) -> str | None:
         return reverse("api:ledger-export-download", args=[job.pk]) if job.is_done else None
@@ -56,12 +57,14 @@ class ImportSerializer(serializers.ModelSerializer[LedgerImport]):
         fields = ["id", "original_name", "status", "total", "processed", "percent", "creates", "updates",
                   "unchanged", "invalid", "notes", "found_headers", "error_code", "error", "created_at",
                   "committed_at", "audit_id"]
+        read_only_fields = fields
 
 
 class ImportRowSerializer(serializers.ModelSerializer[ImportRow]):
     class Meta:
         model = ImportRow
         fields = ["id", "sheet", "row", "number", "action", "changes", "problems"]
+        read_only_fields = fields
 
 
 class ImportRowPageSerializer(serializers.Serializer[Any]):
