@@ -22,6 +22,9 @@ PARAMETERS = [
 ]
 
 
+CASE_LIST_NAMES = {"numerator": Part.NUMERATOR, "denominator": Part.DENOMINATOR}
+
+
 class CaseListsSerializer(serializers.Serializer[Any]):
     numerator = serializers.CharField(required=False, help_text="GET this for the cases counted in the numerator.")
     denominator = serializers.CharField(help_text="GET this for the cases counted in the denominator.")
@@ -40,8 +43,8 @@ class FigureSerializer(serializers.Serializer[Any]):
 
     @extend_schema_field(CaseListsSerializer)
     def get_cases(self, figure: selectors.FigureValue) -> dict[str, str]:
-        return {p.value: api_cases_url(figure.cases[p]) for p in (Part.NUMERATOR, Part.DENOMINATOR)
-                if p in figure.cases}
+        return {name: api_cases_url(figure.cases[part]) for name, part in CASE_LIST_NAMES.items()
+                if part in figure.cases}
 
 
 class UnitKpisSerializer(serializers.Serializer[Any]):
