@@ -13,7 +13,27 @@ from django.utils.translation import gettext_lazy as _
 from taizhang.core import clock
 
 
-class LedgerExport(models.Model):
+class OwnedJob(models.Model):
+    """A background job of one user, with the progress and the error they watch."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                              verbose_name=_("owner"))
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=clock.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @staticmethod
+    def _percent(finished: bool, done: int, total: int) -> int:
+        if finished:
+            return 100
+        return min(99, done * 100 // total) if total else 0
+
+
+class LedgerExport(OwnedJob):
     class Format(models.TextChoices):
         XLSX = "xlsx", "Excel (.xlsx)"
         CSV = "csv", "CSV (UTF-8)"
@@ -24,21 +44,15 @@ class LedgerExport(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
-                              verbose_name=_("owner"))
     format = models.CharField(_("format"), max_length=4, choices=Format.choices, default=Format.XLSX)
     query = models.CharField(_("filters"), max_length=2000, blank=True)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
     total = models.PositiveIntegerField(_("rows to write"), default=0)
     written = models.PositiveIntegerField(_("rows written"), default=0)
     file = models.CharField(_("file"), max_length=200, blank=True)  # relative to MEDIA_ROOT
-    error = models.TextField(_("error"), blank=True)
-    created_at = models.DateTimeField(_("created at"), default=clock.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(OwnedJob.Meta):
         verbose_name = _("ledger export")
         verbose_name_plural = _("ledger exports")
         indexes = [models.Index(fields=["owner", "-created_at"], name="ledger_export_owner")]
@@ -56,12 +70,10 @@ class LedgerExport(models.Model):
 
     @property
     def percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        return min(99, self.written * 100 // self.total) if self.total else 0
+        return self._percent(self.status == self.Status.DONE, self.written, self.total)
 
 
-class LedgerImport(models.Model):
+class LedgerImport(OwnedJob):
     class Status(models.TextChoices):
         VALIDATING = "validating", _("Checking")
         NEEDS_MAPPING = "needs_mapping", _("Columns to map")
@@ -71,9 +83,6 @@ class LedgerImport(models.Model):
         COMMITTED = "committed", _("Applied")
         FAILED = "failed", _("Not applied")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
-                              verbose_name=_("owner"))
     original_name = models.CharField(_("file name"), max_length=200)
     file = models.CharField(_("file"), max_length=200)  # relative to MEDIA_ROOT
     size = models.PositiveBigIntegerField(_("size"), default=0)
@@ -89,12 +98,9 @@ class LedgerImport(models.Model):
     invalid = models.PositiveIntegerField(_("rows with errors"), default=0)
     notes = models.JSONField(_("notes"), default=list, blank=True)  # file-level remarks (ignored columns, merges)
     error_code = models.CharField(_("error code"), max_length=60, blank=True)
-    error = models.TextField(_("error"), blank=True)
-    created_at = models.DateTimeField(_("created at"), default=clock.now)
     committed_at = models.DateTimeField(_("applied at"), null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(OwnedJob.Meta):
         verbose_name = _("ledger import")
         verbose_name_plural = _("ledger imports")
         indexes = [models.Index(fields=["owner", "-created_at"], name="ledger_import_owner")]
@@ -130,9 +136,7 @@ class LedgerImport(models.Model):
 
     @property
     def percent(self) -> int:
-        if self.status in (self.Status.VALIDATED, self.Status.COMMITTED):
-            return 100
-        return min(99, self.processed * 100 // self.total) if self.total else 0
+        return self._percent(self.status in (self.Status.VALIDATED, self.Status.COMMITTED), self.processed, self.total)
 
 
 class ImportRow(models.Model):

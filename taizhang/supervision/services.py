@@ -8,9 +8,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -159,14 +160,19 @@ def reply_limit(kind: str) -> deadlines.Limit:
     return rows.get(kind) or rows.get("") or DEFAULT_REPLY_LIMIT
 
 
-def get_recommendation_for(user: User, pk: int, *, for_update: bool = False) -> Recommendation:
-    rows = policies.recommendations_scope(user).select_related("issuing_org", "addressed_org")
+def _get_in_scope[M: Model](rows: QuerySet[M], pk: int, *, for_update: bool) -> M:
+    """One row of a scoped queryset by id; out of scope or malformed is a NotFound."""
     if for_update:
         rows = rows.select_for_update(of=("self",))
     try:
         return rows.get(pk=pk)
-    except (Recommendation.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise NotFound() from None
+
+
+def get_recommendation_for(user: User, pk: int, *, for_update: bool = False) -> Recommendation:
+    return _get_in_scope(policies.recommendations_scope(user).select_related("issuing_org", "addressed_org"), pk,
+                         for_update=for_update)
 
 
 def _recommendation_fields(inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -323,13 +329,7 @@ def evaluate_recommendation(pk: int, *, actor: User, outcome: str, evaluation: s
 # --- bulletins -----------------------------------------------------------------------------------
 
 def get_bulletin_for(user: User, pk: int, *, for_update: bool = False) -> Bulletin:
-    rows = policies.bulletins_scope(user).select_related("issuing_org")
-    if for_update:
-        rows = rows.select_for_update(of=("self",))
-    try:
-        return rows.get(pk=pk)
-    except (Bulletin.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
+    return _get_in_scope(policies.bulletins_scope(user).select_related("issuing_org"), pk, for_update=for_update)
 
 
 @transaction.atomic
@@ -440,13 +440,7 @@ def publish_bulletin(pk: int, *, actor: User, version: int | None = None) -> Bul
 # --- meetings ------------------------------------------------------------------------------------
 
 def get_meeting_for(user: User, pk: int, *, for_update: bool = False) -> Meeting:
-    rows = policies.meetings_scope(user).select_related("convening_org")
-    if for_update:
-        rows = rows.select_for_update(of=("self",))
-    try:
-        return rows.get(pk=pk)
-    except (Meeting.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
+    return _get_in_scope(policies.meetings_scope(user).select_related("convening_org"), pk, for_update=for_update)
 
 
 @transaction.atomic

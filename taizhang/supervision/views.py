@@ -61,6 +61,21 @@ def _download(content: bytes, content_type: str, name: str) -> HttpResponseBase:
     return FileResponse(io.BytesIO(content), as_attachment=True, filename=name, content_type=content_type)
 
 
+def _versioned_step(request: HttpRequest, pk: int, perform: Callable[..., Any], done: str,
+                    page: str) -> HttpResponse:
+    """A one-button step on the object `pk` at the version the page showed; back to its page either way."""
+    version = request.POST.get("version")
+    try:
+        perform(pk, actor=_user(request), version=int(version) if version and version.isdigit() else None)
+    except NotFound:
+        raise _not_found() from None
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return HttpResponseRedirect(reverse(page, args=[pk]), status=303)
+    messages.success(request, done)
+    return HttpResponseRedirect(reverse(page, args=[pk]))
+
+
 # --- recommendations -----------------------------------------------------------------------------
 
 @login_required
@@ -106,10 +121,7 @@ def recommendation_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def recommendation_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        page = selectors.recommendation_page(_user(request), pk)
-    except NotFound:
-        raise _not_found() from None
+    page = _recommendation_or_404(request, pk)
     return render(request, "supervision/recommendation_detail.html", {"page": page, "rec": page.recommendation})
 
 
@@ -151,17 +163,8 @@ def recommendation_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def recommendation_issue(request: HttpRequest, pk: int) -> HttpResponse:
     _recommendation_or_404(request, pk)
-    version = request.POST.get("version")
-    try:
-        services.issue_recommendation(pk, actor=_user(request),
-                                      version=int(version) if version and version.isdigit() else None)
-    except NotFound:
-        raise _not_found() from None
-    except DomainError as error:
-        messages.error(request, str(error.message))
-        return HttpResponseRedirect(reverse("supervision:recommendation", args=[pk]), status=303)
-    messages.success(request, _("The recommendation was issued."))
-    return HttpResponseRedirect(reverse("supervision:recommendation", args=[pk]))
+    return _versioned_step(request, pk, services.issue_recommendation, _("The recommendation was issued."),
+                           "supervision:recommendation")
 
 
 def _recommendation_action(request: HttpRequest, pk: int, *, form_class: type[Form], title: str, allowed: str,
@@ -314,16 +317,7 @@ def bulletin_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _bulletin_step(request: HttpRequest, pk: int, perform: Callable[..., Any], done: str) -> HttpResponse:
     _bulletin_or_404(request, pk)
-    version = request.POST.get("version")
-    try:
-        perform(pk, actor=_user(request), version=int(version) if version and version.isdigit() else None)
-    except NotFound:
-        raise _not_found() from None
-    except DomainError as error:
-        messages.error(request, str(error.message))
-        return HttpResponseRedirect(reverse("supervision:bulletin", args=[pk]), status=303)
-    messages.success(request, done)
-    return HttpResponseRedirect(reverse("supervision:bulletin", args=[pk]))
+    return _versioned_step(request, pk, perform, done, "supervision:bulletin")
 
 
 @login_required
