@@ -113,6 +113,22 @@ def scope(user: User, action: str = VIEW, *, among: QuerySet[Case] | None = None
     return cases
 
 
+SUPERVISING_ONLY_ROLES = frozenset({Role.SUPERVISOR, Role.APPROVER})
+HANDLING_ONLY_ROLES = frozenset({Role.UNIT_LEADER, Role.HANDLER})
+
+
+def supervised_or_handled(user: User) -> tuple[str, list[str]] | None:
+    """The user's scope where it is simply by organisation: ("supervising", seat paths) when every seat sees
+    the cases supervised at or below its organisation, ("handling", seat paths) when every seat sees the
+    handed-over cases assigned at or below its organisation; None for any other mix of seats."""
+    held = seats(user)
+    paths = [seat.org_path for seat in held]
+    for kind, roles in (("supervising", SUPERVISING_ONLY_ROLES), ("handling", HANDLING_ONLY_ROLES)):
+        if held and all(seat.role in roles for seat in held):
+            return kind, paths
+    return None
+
+
 def is_visible(user: User, case: Case) -> bool:
     return scope(user).filter(pk=case.pk).exists()
 

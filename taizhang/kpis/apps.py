@@ -9,6 +9,8 @@ class KpisConfig(AppConfig):
 
     def ready(self) -> None:
         from taizhang.cases import listing
-        from taizhang.kpis import definitions
+        from taizhang.core import outbox
+        from taizhang.kpis import definitions, rollup
 
         listing.register_case_set(definitions.DRILL_DOWN_PARAMETER, definitions.drill_down_q)
+        outbox.register_sweep("kpis.fold", rollup.catch_up)

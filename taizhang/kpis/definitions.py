@@ -118,15 +118,17 @@ class Family:
     base: RowCondition  # the facts the family counts
     when_is_date: bool = False
     one_unit_per_case: bool = True  # all facts of a case are attributed to the same organisation
+    # The rows that time alone will make facts of the family, once `when` has passed (None: no such rows).
+    not_yet_due: RowCondition | None = None
 
-    def rows(self, rules: Rules, period: Period, org_ids: list[int] | None) -> QuerySet[Any]:
-        """The family's facts in `period`, attributed to one of `org_ids` (None: anywhere)."""
-        if self.when_is_date:
-            in_period = Q(**{f"{self.when}__gte": period.start, f"{self.when}__lte": period.end})
-        else:
+    def rows(self, rules: Rules, period: Period | None, org_ids: list[int] | None = None) -> QuerySet[Any]:
+        """The family's facts in `period` (None: at any time), attributed to one of `org_ids` (None: anywhere)."""
+        condition = self.base(rules)
+        if period is not None and self.when_is_date:
+            condition &= Q(**{f"{self.when}__gte": period.start, f"{self.when}__lte": period.end})
+        elif period is not None:
             first, after = period.instants()
-            in_period = Q(**{f"{self.when}__gte": first, f"{self.when}__lt": after})
-        condition = self.base(rules) & in_period
+            condition &= Q(**{f"{self.when}__gte": first, f"{self.when}__lt": after})
         if org_ids is not None:
             condition &= Q(**{f"{self.org}__in": org_ids})
         return self.model._default_manager.filter(condition)
@@ -144,6 +146,15 @@ def _completion_due(rules: Rules) -> Q:
             & (Q(completed_at__isnull=False) | Q(case__deadline_on__lt=rules.today)))
 
 
+def _handover_not_yet_due(rules: Rules) -> Q:
+    return Q(status__in=ACTIVE_ASSIGNMENT, signed_at__isnull=True, sign_for_due_at__gte=rules.now)
+
+
+def _completion_not_yet_due(rules: Rules) -> Q:
+    return Q(role=Assignment.Role.LEAD, status__in=ACTIVE_ASSIGNMENT, completed_at__isnull=True,
+             case__deadline_on__gte=rules.today)
+
+
 def _handled(rules: Rules) -> Q:
     return Q(role=Assignment.Role.LEAD, status__in=ACTIVE_ASSIGNMENT, signed_at__isnull=False,
              completed_at__isnull=False)
@@ -154,9 +165,9 @@ def _lead(rules: Rules) -> Q:
 
 
 SIGN_FOR = Family("sign_for", Assignment, when="sign_for_due_at", org="org_id", base=_handover_due,
-                  one_unit_per_case=False)
+                  one_unit_per_case=False, not_yet_due=_handover_not_yet_due)
 COMPLETION = Family("completion", Assignment, when="case__deadline_on", org="org_id", base=_completion_due,
-                    when_is_date=True)
+                    when_is_date=True, not_yet_due=_completion_not_yet_due)
 HANDLING = Family("handling", Assignment, when="completed_at", org="org_id", base=_handled)
 FOLLOWUP = Family("followup", FollowUp, when="recorded_at", org="case__assignments__org_id", base=_lead)
 ACCEPTANCE = Family("acceptance", Acceptance, when="decided_at", org="case__assignments__org_id", base=_lead)
@@ -249,6 +260,9 @@ FIGURES: dict[str, Figure] = {figure.key: figure for figure in (
 )}
 # The unit score's parts (weights in KpiSettings): response, resolution, satisfaction.
 SCORE_FIGURES = ("timely_sign_for", "resolution", "satisfaction")
+# Figures whose numerator depends on `Rules.satisfied_at_least` (the "basically satisfied" setting).
+THRESHOLD_FIGURES = ("satisfaction",)
+SATISFACTION_THRESHOLDS = (int(FollowUp.Satisfaction.BASICALLY_SATISFIED), int(FollowUp.Satisfaction.SATISFIED))
 
 
 def case_q(figure: Figure, part: Part, rules: Rules, period: Period, org_ids: list[int] | None) -> Q:

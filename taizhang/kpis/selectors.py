@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Value
+from django.db.models import Count, Q, QuerySet, Value
 from django.db.models import When as _When
 from django.db.models.expressions import Case as _CaseExpr
 from django.db.models.functions import TruncDate, TruncMonth
@@ -28,6 +28,7 @@ from taizhang.cases import policies
 from taizhang.cases.models import Case, Category
 from taizhang.core import workdays
 from taizhang.core.errors import NotFound
+from taizhang.kpis import rollup
 from taizhang.kpis.definitions import (
     COMPLETION,
     FAMILIES,
@@ -92,6 +93,7 @@ class KpiTable:
     units: list[UnitKpis]
     total: UnitKpis
     weights: dict[str, Decimal] = field(default_factory=dict)
+    cell_scope: rollup.CellScope | None = None  # where the figures came from the roll-up: whose cells
 
 
 # --- organisations -------------------------------------------------------------------------------
@@ -168,7 +170,7 @@ def _counts(family: Family, figures: list[Figure], rules: Rules) -> dict[str, An
 
 def _rows(family: Family, rules: Rules, period: Period, scope: QuerySet[Case, Any],
           org_ids: list[int] | None) -> QuerySet[Any]:
-    return family.rows(rules, period, org_ids).filter(case__in=scope)
+    return family.rows(rules, period, org_ids).filter(case__in=scope).order_by()  # grouped: no model ordering
 
 
 def _handling_workdays(rows: QuerySet[Any]) -> dict[int, int]:
@@ -259,6 +261,61 @@ def _rank(units: list[UnitKpis]) -> None:
         unit.rank = scored[position - 2].rank if same else position
 
 
+def _counts_from_facts(user: User, rules: Rules, period: Period, node: OrgNode | None, units: list[OrgNode],
+                       everything: list[OrgNode]) -> tuple[dict[int, dict[str, float]], dict[str, float]]:
+    """Each figure's counts per unit bucket and in all, aggregated from the facts (one GROUP BY per family)."""
+    org_ids = _subtree(node, everything) if node is not None else None
+    scope = policies.scope(user).values("pk")
+    buckets: dict[int, dict[str, float]] = defaultdict(dict)
+    total: dict[str, float] = {}
+    for family in FAMILIES:
+        found = _family_buckets(family, rules, period, scope, org_ids, _bucket(family, units, everything))
+        for key, values in found.items():
+            buckets[key].update(values)
+        total.update(_family_total(family, rules, period, scope, org_ids, found))
+    return buckets, total
+
+
+def _cell_scope(user: User, node: OrgNode | None, units: list[OrgNode], everything: list[OrgNode]
+                ) -> rollup.CellScope | None:
+    """How the roll-up's cells can stand in for the facts for this user and table; None where they cannot:
+    a scope not simply by organisation, a unit seat looking at everything, a sub-organisation of the chosen
+    one that is not a unit row (its cases would not be the organisation's own), or too much still to fold."""
+    scope = policies.supervised_or_handled(user)
+    if scope is None or (scope[0] == "handling" and node is None):
+        return None
+    if node is not None:
+        unit_ids = {u.id for u in units}
+        if any(n.depth == node.depth + 1 and n.path.startswith(node.path) and n.id not in unit_ids
+               for n in everything):
+            return None
+    if not rollup.fold_for_reading():
+        return None
+    kind, paths = scope
+    if kind == "handling":
+        return rollup.CellScope(supervising_org_ids=None, handed_over_only=True)
+    under = Q(pk__in=[])
+    for path in paths:
+        under |= Q(path__startswith=path)
+    return rollup.CellScope(supervising_org_ids=list(Organisation.objects.filter(under).values_list("pk", flat=True)),
+                            handed_over_only=False)
+
+
+def _place(node: OrgNode | None) -> tuple[int, bool]:
+    return (node.id, False) if node is not None else (rollup.ALL, False)
+
+
+def _counts_from_cells(scope: rollup.CellScope, rules: Rules, period: Period, node: OrgNode | None,
+                       units: list[OrgNode]) -> tuple[dict[int, dict[str, float]], dict[str, float]]:
+    """The same counts read from the roll-up: each unit's subtree, the organisation's own, the whole."""
+    places = [(u.id, False) for u in units] + [_place(node)] + ([(node.id, True)] if node is not None else [])
+    found = rollup.counts(period, scope, places, rules)
+    buckets: dict[int, dict[str, float]] = {u.id: dict(found.get((u.id, False), {})) for u in units}
+    if node is not None:
+        buckets[OTHER] = dict(found.get((node.id, True), {}))
+    return buckets, dict(found.get(_place(node), {}))
+
+
 def kpi_table(user: User, *, org: Organisation | int | None = None, start: dt.date, end: dt.date) -> KpiTable:
     """Every figure for each unit under `org` (its direct sub-organisations; the organisation's own cases
     in a row of their own) and for `org` as a whole, ranked by score."""
@@ -268,15 +325,12 @@ def kpi_table(user: User, *, org: Organisation | int | None = None, start: dt.da
     units = [n for n in visible if node is not None and n.path.startswith(node.path) and n.depth == node.depth + 1]
     if node is None:
         units = _top(visible)
-    org_ids = _subtree(node, everything) if node is not None else None
-    rules, scope, weights = Rules.current(), policies.scope(user).values("pk"), score_weights()
-    buckets: dict[int, dict[str, float]] = defaultdict(dict)
-    total: dict[str, float] = {}
-    for family in FAMILIES:
-        found = _family_buckets(family, rules, period, scope, org_ids, _bucket(family, units, everything))
-        for key, values in found.items():
-            buckets[key].update(values)
-        total.update(_family_total(family, rules, period, scope, org_ids, found))
+    rules, weights = Rules.current(), score_weights()
+    cell_scope = _cell_scope(user, node, units, everything)
+    if cell_scope is not None:
+        buckets, total = _counts_from_cells(cell_scope, rules, period, node, units)
+    else:
+        buckets, total = _counts_from_facts(user, rules, period, node, units, everything)
 
     def row(org_id: int | None, name: str, counts: dict[str, float]) -> UnitKpis:
         figures = {key: _value(figure, counts, org_id, period) for key, figure in FIGURES.items()}
@@ -288,7 +342,7 @@ def kpi_table(user: User, *, org: Organisation | int | None = None, start: dt.da
     _rank(rows)
     rows.sort(key=lambda u: (u.rank is None, u.rank or 0, u.org_name))
     whole = row(node.id if node else None, node.name if node else _("All organisations"), total)
-    return KpiTable(org=node, period=period, units=rows, total=whole, weights=weights)
+    return KpiTable(org=node, period=period, units=rows, total=whole, weights=weights, cell_scope=cell_scope)
 
 
 def unit_kpis(user: User, *, org: Organisation | int | None = None, start: dt.date, end: dt.date) -> list[UnitKpis]:
@@ -347,52 +401,97 @@ def _category_roots() -> dict[int, tuple[int, str]]:
     return roots
 
 
-def dashboard(user: User, *, org: Organisation | int | None = None, start: dt.date, end: dt.date) -> Dashboard:
-    """The figures table plus the trend by month, the breakdowns by category and by source and the overdue
-    heat by unit: one more GROUP BY over the completion facts and one over the follow-ups."""
-    table = kpi_table(user, org=org, start=start, end=end)
-    period, node = table.period, table.org
+@dataclass
+class Tallies:
+    """The dashboard's breakdowns before labelling: [due, late] completion facts by month, category root and
+    source, late ones by unit and month, and [rated, satisfied] follow-up cases by month."""
+
+    by_month: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    by_category: dict[int | None, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    by_source: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    heat: dict[int, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    satisfaction: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def _tallies_from_facts(user: User, rules: Rules, period: Period, node: OrgNode | None,
+                        table: KpiTable, roots: dict[int, tuple[int, str]]) -> Tallies:
+    """One GROUP BY over the completion facts and one over the follow-ups."""
     everything = _all_orgs()
-    unit_nodes = [n for n in everything if n.id in {u.org_id for u in table.units}]
+    unit_ids = {u.org_id for u in table.units}
+    units = [n for n in everything if n.id in unit_ids and not (node is not None and n.id == node.id)]
     org_ids = _subtree(node, everything) if node is not None else None
-    rules, scope = Rules.current(), policies.scope(user).values("pk")
+    scope = policies.scope(user).values("pk")
     late = FIGURES["overdue"].denominator(rules)
-    units = [n for n in unit_nodes if not (node is not None and n.id == node.id)]
     completion = (_rows(COMPLETION, rules, period, scope, org_ids)
                   .annotate(bucket=_bucket(COMPLETION, units, everything), month=TruncMonth("case__deadline_on"))
                   .values("bucket", "month", "case__category_id", "case__source")
                   .annotate(due=Count("case"), late=Count("case", filter=late)))
-    by_month: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    by_category: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
-    by_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    heat: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    roots = _category_roots()
+    tallies = Tallies()
     for r in completion:
         month = _month(r["month"])
         root = roots.get(r["case__category_id"], (None, ""))[0] if r["case__category_id"] else None
-        for bucket_key, counter in ((month, by_month), (root, by_category), (r["case__source"], by_source)):
-            counter[bucket_key][0] += r["due"]  # type: ignore[index]
-            counter[bucket_key][1] += r["late"]  # type: ignore[index]
-        heat[node.id if r["bucket"] == OTHER and node else r["bucket"]][month] += r["late"]
+        for key, counter in ((month, tallies.by_month), (root, tallies.by_category),
+                             (r["case__source"], tallies.by_source)):
+            counter[key][0] += r["due"]  # type: ignore[index]
+            counter[key][1] += r["late"]  # type: ignore[index]
+        tallies.heat[node.id if r["bucket"] == OTHER and node else r["bucket"]][month] += r["late"]
     followups = (_rows(FOLLOWUP, rules, period, scope, org_ids).annotate(month=TruncMonth("recorded_at"))
                  .values("month").annotate(**_counts(FOLLOWUP, [FIGURES["satisfaction"]], rules)))
-    satisfaction: dict[str, float | None] = {}
     for r in followups:
-        den, num = r["satisfaction__den"], r["satisfaction__num"]
-        satisfaction[_month(r["month"])] = round(num / den * 100, 1) if den else None
+        tallies.satisfaction[_month(r["month"])] = (r["satisfaction__den"], r["satisfaction__num"])
+    return tallies
+
+
+def _tallies_from_cells(scope: rollup.CellScope, rules: Rules, period: Period, node: OrgNode | None,
+                        table: KpiTable, roots: dict[int, tuple[int, str]]) -> Tallies:
+    whole = _place(node)
+    heat_places = {(u.org_id, node is not None and u.org_id == node.id) for u in table.units if u.org_id}
+    tallies = Tallies()
+    keys = {"on_time_completion__den": 0, "overdue__den": 1}
+    satisfaction: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for place, key, day, n in rollup.by_month(period, scope, [whole, *heat_places],
+                                              [*keys, "satisfaction__den", "satisfaction__num"], rules):
+        month = _month(day)
+        if place == whole and key in keys:
+            tallies.by_month[month][keys[key]] += n
+        elif place == whole:
+            satisfaction[month][0 if key == "satisfaction__den" else 1] += n
+        if place in heat_places and key == "overdue__den":
+            tallies.heat[place[0]][month] += n
+    tallies.satisfaction = {month: (den, num) for month, (den, num) in satisfaction.items()}
+    for category, (due, late) in rollup.breakdown(period, scope, whole, rollup.BY_CATEGORY).items():
+        root = roots.get(category, (None, ""))[0] if category else None
+        tallies.by_category[root][0] += due
+        tallies.by_category[root][1] += late
+    for source, (due, late) in rollup.breakdown(period, scope, whole, rollup.BY_SOURCE).items():
+        tallies.by_source[source] = [due, late]
+    return tallies
+
+
+def dashboard(user: User, *, org: Organisation | int | None = None, start: dt.date, end: dt.date) -> Dashboard:
+    """The figures table plus the trend by month, the breakdowns by category and by source and the overdue
+    heat by unit, from the same source as the table (the roll-up or the facts)."""
+    table = kpi_table(user, org=org, start=start, end=end)
+    period, node, rules, roots = table.period, table.org, Rules.current(), _category_roots()
+    if table.cell_scope is not None:
+        tallies = _tallies_from_cells(table.cell_scope, rules, period, node, table, roots)
+    else:
+        tallies = _tallies_from_facts(user, rules, period, node, table, roots)
     months = _months(period)
     root_names = dict(roots.values())
     sources = dict(Case.Source.choices)
+    satisfaction = {month: round(num / den * 100, 1) if den else None
+                    for month, (den, num) in tallies.satisfaction.items()}
     return Dashboard(
         table=table, months=months,
-        trend=[Breakdown(m, m, due=by_month[m][0], late=by_month[m][1], query="") for m in months],
+        trend=[Breakdown(m, m, due=tallies.by_month[m][0], late=tallies.by_month[m][1], query="") for m in months],
         satisfaction_by_month={m: satisfaction.get(m) for m in months},
         by_category=sorted((Breakdown(str(k or ""), root_names.get(k, "") if k else _("Uncategorised"), due=v[0],
-                                      late=v[1], query=f"category={k}" if k else "") for k, v in by_category.items()),
-                           key=lambda b: -b.due),
+                                      late=v[1], query=f"category={k}" if k else "")
+                            for k, v in tallies.by_category.items()), key=lambda b: -b.due),
         by_source=sorted((Breakdown(k, str(sources.get(k, k)), due=v[0], late=v[1], query=f"source={k}")
-                          for k, v in by_source.items()), key=lambda b: -b.due),
-        heat={k: dict(v) for k, v in heat.items()},
+                          for k, v in tallies.by_source.items()), key=lambda b: -b.due),
+        heat={k: dict(v) for k, v in tallies.heat.items()},
         heat_units=[(u.org_id, u.org_name) for u in table.units if u.org_id is not None],
     )
 
