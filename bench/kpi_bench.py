@@ -206,25 +206,28 @@ def raw_queries(scope_ids: list[int], org_ids: list[int] | None, start: dt.date,
 def raw_cell_queries(scope_ids: list[int], places: list[int], whole: int, start: dt.date, end: dt.date
                      ) -> list[tuple[str, list[Any]]]:
     """The dashboard's reads of the roll-up written by hand: the figures per place, the months, and the
-    breakdowns by category and by source (whole months from month cells, the ragged ends from day cells)."""
-    first_full = start if start.day == 1 else (start + dt.timedelta(days=31)).replace(day=1)
-    after = end + dt.timedelta(days=1)
-    end_full = after if after.day == 1 else after.replace(day=1)
-    period = ("((span = 'm' AND day >= %s AND day < %s) OR (span = 'd' AND day >= %s AND day < %s) "
-              "OR (span = 'd' AND day >= %s AND day <= %s))")
-    period_params: list[Any] = [first_full, end_full, start, first_full, end_full, end]
-    where = f"{period} AND supervising_org_id = ANY(%s)"
-    params = [*period_params, scope_ids]
+    breakdowns by category and by source, over the same cells (`rollup.period_parts`)."""
+    from taizhang.kpis.definitions import Period
+    from taizhang.kpis.rollup import period_parts
+
+    parts = period_parts(Period(start, end))
+    ranges = " OR ".join(["(span = %s AND day BETWEEN %s AND %s)"] * len(parts))
+    taken = [p for p in parts if p.taken]
+    sign = " OR ".join(["(span = %s AND day BETWEEN %s AND %s)"] * len(taken)) or "false"
+    total = f"sum(CASE WHEN {sign} THEN -n ELSE n END)"
+    where = f"({ranges}) AND supervising_org_id = ANY(%s)"
+    sign_params: list[Any] = [value for p in taken for value in (p.span, p.first, p.last)]
+    params: list[Any] = [*(value for p in parts for value in (p.span, p.first, p.last)), scope_ids]
     return [
-        (f"SELECT key, org_id, own, sum(n) FROM kpis_kpicell WHERE {where} AND since < %s AND org_id = ANY(%s) "
-         f"AND position(':' in key) = 0 GROUP BY 1, 2, 3", [*params, start, [*places, whole]]),
-        (f"SELECT key, org_id, own, date_trunc('month', day), since, sum(n) FROM kpis_kpicell WHERE {where} "
+        (f"SELECT key, org_id, own, {total} FROM kpis_kpicell WHERE {where} AND since < %s AND org_id = ANY(%s) "
+         f"AND position(':' in key) = 0 GROUP BY 1, 2, 3", [*sign_params, *params, start, [*places, whole]]),
+        (f"SELECT key, org_id, own, date_trunc('month', day), since, {total} FROM kpis_kpicell WHERE {where} "
          f"AND org_id = ANY(%s) AND key = ANY(%s) GROUP BY 1, 2, 3, 4, 5",
-         [*params, [*places, whole], ["on_time_completion__den", "overdue__den", "satisfaction__den",
-                                      "satisfaction__num@3", "satisfaction__num@4"]]),
-        *((f"SELECT key, {column}, sum(n) FROM kpis_kpicell WHERE {where} AND since < %s AND org_id = %s "
+         [*sign_params, *params, [*places, whole], ["on_time_completion__den", "overdue__den", "satisfaction__den",
+                                                    "satisfaction__num@3", "satisfaction__num@4"]]),
+        *((f"SELECT key, {column}, {total} FROM kpis_kpicell WHERE {where} AND since < %s AND org_id = %s "
            f"AND NOT own AND key = ANY(%s) GROUP BY 1, 2",
-           [*params, start, whole, [f"completion__due:{dims}", f"completion__late:{dims}"]])
+           [*sign_params, *params, start, whole, [f"completion__due:{dims}", f"completion__late:{dims}"]])
           for column, dims in (("category_id", "category"), ("source", "source"))),
     ]
 

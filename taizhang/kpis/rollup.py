@@ -24,7 +24,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper, Min, Q, Sum, Value
+from django.db.models import BigIntegerField, BooleanField, ExpressionWrapper, F, Min, Q, Sum, Value, When
+from django.db.models import Case as CaseWhen
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -311,6 +312,9 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
         done += step
         if progress is not None:
             progress(min(done, total), total)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:  # every cell was rewritten once per batch: compact the table
+            cursor.execute(f"VACUUM FULL ANALYZE {KpiCell._meta.db_table}")
     return done
 
 
@@ -324,20 +328,58 @@ class CellScope:
     handed_over_only: bool
 
 
-def _in_period(period: Period) -> Q:
-    """Whole months from month cells, the ragged ends from day cells."""
-    first_full = period.start if period.start.day == 1 else _month(period.start + dt.timedelta(days=31))
-    after = period.end + dt.timedelta(days=1)
-    end_full = after if after.day == 1 else _month(after)  # the first day after the whole months
-    if first_full >= end_full:
-        return Q(span=KpiCell.Span.DAY, day__gte=period.start, day__lte=period.end)
-    return (Q(span=KpiCell.Span.MONTH, day__gte=first_full, day__lt=end_full)
-            | Q(span=KpiCell.Span.DAY, day__gte=period.start, day__lt=first_full)
-            | Q(span=KpiCell.Span.DAY, day__gte=end_full, day__lte=period.end))
+@dataclass(frozen=True)
+class Part:
+    """Cells of one span from `first` to `last` (for month cells, their first days), added or taken away."""
+
+    span: str
+    first: dt.date
+    last: dt.date
+    taken: bool = False
 
 
-def _cells(period: Period, scope: CellScope, places: list[tuple[int, bool]]) -> Any:
-    condition = _in_period(period)
+def period_parts(period: Period) -> list[Part]:
+    """The cells that add up to the period: whole months from month cells; a partial month from its day
+    cells or, when it covers most of the month, from the month cell less the day cells outside the period
+    (a count is a sum over facts, so that is exact). At most half a month of day cells at either end."""
+    parts: list[Part] = []
+    month = _month(period.start)
+    while month <= period.end:
+        following = _month(month + dt.timedelta(days=31))
+        month_end = following - dt.timedelta(days=1)
+        first, last = max(period.start, month), min(period.end, month_end)
+        inside = (last - first).days + 1
+        if inside * 2 <= (following - month).days:
+            parts.append(Part(KpiCell.Span.DAY, first, last))
+            month = following
+            continue
+        if parts and parts[-1].span == KpiCell.Span.MONTH and not parts[-1].taken:
+            parts[-1] = replace(parts[-1], last=month)  # one range of whole months
+        else:
+            parts.append(Part(KpiCell.Span.MONTH, month, month))
+        if first > month:
+            parts.append(Part(KpiCell.Span.DAY, month, first - dt.timedelta(days=1), taken=True))
+        if last < month_end:
+            parts.append(Part(KpiCell.Span.DAY, last + dt.timedelta(days=1), month_end, taken=True))
+        month = following
+    return parts
+
+
+def _in_period(period: Period) -> tuple[Q, Q | None]:
+    """The cells of `period_parts`, and those among them to take away."""
+    added, taken = Q(), Q()
+    for part in period_parts(period):
+        cells = Q(span=part.span, day__gte=part.first, day__lte=part.last)
+        if part.taken:
+            taken |= cells
+        else:
+            added |= cells
+    return added | taken, taken or None
+
+
+def _cells(period: Period, scope: CellScope, places: list[tuple[int, bool]]) -> tuple[Any, Sum]:
+    """The cells to read for a period, scope and places, and the sum that adds them up."""
+    condition, taken = _in_period(period)
     if scope.supervising_org_ids is not None:
         condition &= Q(supervising_org_id__in=scope.supervising_org_ids)
     if scope.handed_over_only:
@@ -347,7 +389,9 @@ def _cells(period: Period, scope: CellScope, places: list[tuple[int, bool]]) -> 
         ids = [org for org, is_own in places if is_own == own]
         if ids:
             where |= Q(org_id__in=ids, own=own)
-    return KpiCell.objects.filter(condition & where)
+    total = (Sum(CaseWhen(When(taken, then=-F("n")), default=F("n"), output_field=BigIntegerField()))
+             if taken is not None else Sum("n"))
+    return KpiCell.objects.filter(condition & where), total
 
 
 def _figure_key(key: str, satisfied_at_least: int) -> str | None:
@@ -361,8 +405,9 @@ def _figure_key(key: str, satisfied_at_least: int) -> str | None:
 def counts(period: Period, scope: CellScope, places: list[tuple[int, bool]], rules: Rules
            ) -> dict[tuple[int, bool], dict[str, int]]:
     """Every figure's counts ("<figure>__den", "<figure>__num", WORKDAYS) at each place."""
-    rows = (_cells(period, scope, places).filter(since__lt=period.start).exclude(key__contains=":")
-            .values("key", "org_id", "own").annotate(total=Sum("n")))
+    cells, total = _cells(period, scope, places)
+    rows = (cells.filter(since__lt=period.start).exclude(key__contains=":").values("key", "org_id", "own")
+            .annotate(total=total))
     found: dict[tuple[int, bool], dict[str, int]] = defaultdict(dict)
     for row in rows:
         name = _figure_key(row["key"], rules.satisfied_at_least)
@@ -375,9 +420,9 @@ def by_month(period: Period, scope: CellScope, places: list[tuple[int, bool]], k
              ) -> Iterator[tuple[tuple[int, bool], str, dt.date, int]]:
     """(place, figure key, month, cases) for each month of the period (clipped to it)."""
     wanted = [stored for key in keys for stored in _stored_keys(key)]
-    rows = (_cells(period, scope, places).filter(key__in=wanted)
-            .annotate(month=TruncMonth("day")).values("key", "org_id", "own", "month", "since")
-            .annotate(total=Sum("n")))
+    cells, total = _cells(period, scope, places)
+    rows = (cells.filter(key__in=wanted).annotate(month=TruncMonth("day"))
+            .values("key", "org_id", "own", "month", "since").annotate(total=total))
     for row in rows:
         month = row["month"]
         name = _figure_key(row["key"], rules.satisfied_at_least)
@@ -388,8 +433,9 @@ def by_month(period: Period, scope: CellScope, places: list[tuple[int, bool]], k
 def breakdown(period: Period, scope: CellScope, place: tuple[int, bool], dims: str) -> dict[Any, tuple[int, int]]:
     """Completion facts due and late in the period by category or by source."""
     column = "category_id" if dims == BY_CATEGORY else "source"
-    rows = (_cells(period, scope, [place]).filter(since__lt=period.start, key__in=[f"{DUE}:{dims}", f"{LATE}:{dims}"])
-            .values("key", column).annotate(total=Sum("n")))
+    cells, total = _cells(period, scope, [place])
+    rows = (cells.filter(since__lt=period.start, key__in=[f"{DUE}:{dims}", f"{LATE}:{dims}"]).values("key", column)
+            .annotate(total=total))
     found: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
         found[row[column]][0 if row["key"].startswith(DUE) else 1] += row["total"]

@@ -26,6 +26,8 @@ PERIODS = [
     (dt.date(2024, 3, 17), dt.date(2024, 6, 2)),  # ragged at both ends
     (dt.date(2024, 5, 1), dt.date(2024, 5, 31)),  # exactly one month
     (dt.date(2024, 4, 9), dt.date(2024, 4, 9)),  # one day
+    (dt.date(2024, 3, 3), dt.date(2024, 5, 28)),  # most of a month at each end: month cells less days outside
+    (dt.date(2024, 4, 2), dt.date(2024, 4, 28)),  # less days outside at both ends of one month
 ]
 
 
