@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 from rest_framework.request import Request
@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from taizhang.api.errors import error_response
 from taizhang.api.models import IdempotencyRecord
-from taizhang.core import clock
+from taizhang.core import clock, rows
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -45,28 +45,44 @@ def fingerprint(request: Request) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# Run on every creation and action: written out, since building them through the ORM costs many times what
+# they take to run.
+TABLE = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
+FIELDS = {field.name: field for field in IdempotencyRecord._meta.concrete_fields}
+CLAIM_FIELDS = [FIELDS[name] for name in (
+    "user", "key", "method", "path", "body_hash", "status", "response_body", "response_headers", "created_at")]
+CLAIM_SQL = (f"INSERT INTO {TABLE} ({', '.join(rows.column(field) for field in CLAIM_FIELDS)}) "
+             f"VALUES ({', '.join(['%s'] * len(CLAIM_FIELDS))}) "
+             'ON CONFLICT ("user_id", "key") DO NOTHING RETURNING "id"')
+ANSWER_FIELDS = [FIELDS[name] for name in ("status", "response_body", "response_headers")]
+ANSWER_SQL = f'UPDATE {TABLE} SET "status" = %s, "response_body" = %s, "response_headers" = %s WHERE "id" = %s'
+
+
+def _prepared(fields: list[Any], values: list[Any]) -> list[Any]:
+    return [field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)]
+
+
 def _claim(request: Request, key: str, body_hash: str) -> int | IdempotencyRecord:
     """The id of the new record once this request holds the key, or the earlier record for the key.
 
     One `INSERT … ON CONFLICT DO NOTHING`: no savepoint. A concurrent holder of the key makes it wait
     until that request commits (nothing inserted: replay) or rolls back (inserted: run)."""
     user: Any = request.user
-    values = {"user": user.pk, "key": key, "method": str(request.method), "path": request.path[:500],
-              "body_hash": body_hash, "status": 0, "response_body": None, "response_headers": {},
-              "created_at": clock.now()}
-    by_name = {field.name: field for field in IdempotencyRecord._meta.concrete_fields}
-    fields = [by_name[name] for name in values]
-    connection = transaction.get_connection()
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]
-    table = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
+    values = [user.pk, key, str(request.method), request.path[:500], body_hash, 0, None, {}, clock.now()]
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
-                       'ON CONFLICT ("user_id", "key") DO NOTHING RETURNING "id"', params)
+        cursor.execute(CLAIM_SQL, _prepared(CLAIM_FIELDS, values))
         row = cursor.fetchone()
     if row is not None:
         return int(row[0])
     return IdempotencyRecord.objects.get(user=user, key=key)
+
+
+def _answer(claim: int, response: Response) -> None:
+    """Keep the response for retries of the request that holds the key."""
+    body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
+    headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
+    with connection.cursor() as cursor:
+        cursor.execute(ANSWER_SQL, [*_prepared(ANSWER_FIELDS, [response.status_code, body, headers]), claim])
 
 
 def _replay(record: IdempotencyRecord, body_hash: str) -> Response:
@@ -98,8 +114,5 @@ def idempotent(request: Request, perform: Callable[[], Response]) -> Response:
         if response.status_code >= 300:
             transaction.set_rollback(True)
             return response
-        body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
-        headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
-        IdempotencyRecord.objects.filter(pk=claim).update(
-            status=response.status_code, response_body=body, response_headers=headers)
+        _answer(claim, response)
     return response

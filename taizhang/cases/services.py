@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -49,7 +49,7 @@ from taizhang.cases.workflow import (
     input_label,
     transition_for,
 )
-from taizhang.core import clock, files, outbox
+from taizhang.core import clock, files, outbox, rows
 from taizhang.core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from taizhang.core.numbering import next_public_number
 from taizhang.orgs.models import Enterprise, InspectionRound, LiaisonAssignment, Organisation
@@ -256,8 +256,7 @@ def _apply(current: Case, transition: Transition, step: Step, *, before: dict[st
 def _default_supervising_org(seat: policies.Seat) -> Organisation:
     """The nearest supervisory body with a number prefix above (or at) the seat's organisation."""
     ancestor_ids = [int(part) for part in seat.org_path.strip("/").split("/") if part]
-    supervisory = Organisation.objects.filter(pk__in=ancestor_ids, kind=Organisation.Kind.SUPERVISORY).exclude(code="")
-    nearest = supervisory.order_by("-path").first()  # an ancestor's path is a prefix of its descendants'
+    nearest = _nearest_numbering_supervisory(ancestor_ids)
     if nearest is not None:
         return nearest
     fallback = Organisation.objects.filter(kind=Organisation.Kind.SUPERVISORY, is_active=True).exclude(code="")
@@ -266,6 +265,20 @@ def _default_supervising_org(seat: policies.Seat) -> Organisation:
         raise ValidationFailed(_("No supervisory organisation with a number prefix is configured."),
                                code="validation.no_supervising_org", field="supervising_org")
     return found
+
+
+def _nearest_numbering_supervisory(ancestor_ids: list[int]) -> Organisation | None:
+    """The deepest of these organisations that is a supervisory body with a number prefix. Read on every
+    registration: written out, since building it through the ORM costs many times what it takes to run."""
+    if not ancestor_ids:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(  # an ancestor's path is a prefix of its descendants'
+            f"SELECT {rows.columns(Organisation, 'o')} FROM {Organisation._meta.db_table} o "
+            f"WHERE o.id IN ({', '.join(['%s'] * len(ancestor_ids))}) AND o.kind = %s AND o.code <> '' "
+            "ORDER BY o.path DESC LIMIT 1", [*ancestor_ids, Organisation.Kind.SUPERVISORY.value])
+        row = cursor.fetchone()
+    return None if row is None else rows.load(Organisation, row)
 
 
 def register_case(*, actor: User, source: str, title: str, description: str, found_on: dt.date | None = None,
@@ -308,13 +321,14 @@ def register_case(*, actor: User, source: str, title: str, description: str, fou
         raise ValidationFailed(_("The supervising organisation has no number prefix."),
                                code="validation.no_number_prefix", field="supervising_org")
     with transaction.atomic(savepoint=False):
-        case = Case.objects.create(
+        case = Case(
             number=next_public_number(supervising_org.code, clock.today().year),
             title=title, description=description, source=source, found_on=found_on or clock.today(),
             supervising_org=supervising_org, category=category, inspection_round=inspection_round,
             reporter_name=reporter_name, reporter_contact=reporter_contact, reporter_anonymous=reporter_anonymous,
             remarks=remarks, internal_note=internal_note, registered_by=actor,
         )
+        rows.insert(case)
         _link_new_case_enterprises(case, enterprises)
         index_new_case(case, enterprises)
         outbox.enqueue("case.created", {"case": case.number, "state": case.state, "actor": actor.pk})

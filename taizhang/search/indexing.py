@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from django.db import transaction
 
 from taizhang.cases.models import Case, ProgressReport
+from taizhang.core import rows
 from taizhang.orgs.models import Enterprise
 from taizhang.search.models import SearchDocument
 from taizhang.search.tokens import document_body, document_terms, serialise
@@ -56,7 +57,7 @@ def index_new_case(case: Case, enterprises: Sequence[Enterprise]) -> None:
     texts = _texts(getattr(case, name) for name in CASE_FIELDS)
     for enterprise in enterprises:
         texts += [enterprise.name, enterprise.credit_code]
-    build_document(case.pk, texts).save(force_insert=True)
+    rows.insert(build_document(case.pk, texts))
 
 
 @transaction.atomic(savepoint=False)  # no savepoint round trips; an error aborts the caller's transaction
