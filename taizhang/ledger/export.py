@@ -5,12 +5,17 @@ mode or as CSV (UTF-8 with BOM, so Excel opens it in Chinese). Memory stays flat
 
 import csv
 import datetime as dt
+import itertools
+import queue
+import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter  # type: ignore[import-untyped]
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +26,7 @@ from taizhang.cases.models import Acceptance, Assignment, Case, Category, Eviden
 from taizhang.core import clock
 from taizhang.ledger import layout
 
-CHUNK_SIZE = 2000
+CHUNK_SIZE = 5000
 EXCEL_MAX_ROWS = 1_048_576
 TITLE_ROWS = 2  # the title row and the header row on every sheet
 DATA_ROWS_PER_SHEET = EXCEL_MAX_ROWS - TITLE_ROWS
@@ -29,6 +34,14 @@ WIDTHS = {"number": 16, "source": 22, "category": 20, "title": 40, "enterprises"
           "responsible_leader": 10, "units": 30, "responsible_person": 10, "deadline": 12, "progress": 40,
           "state": 14, "evidence": 10, "institution_building": 24, "acceptance": 24, "closure": 20,
           "followup": 18, "remarks": 20}
+DATE_FORMAT = "yyyy-mm-dd"
+WORKBOOK_OPTIONS = {
+    "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
+    # Every cell wraps and sits at the top by default, so text cells need no format of their own (a format
+    # per cell costs xlsxwriter more than the rest of the cell); dates get the date format.
+    "default_format_properties": {"font_name": "Calibri", "font_size": 11, "text_wrap": True, "valign": "top"},
+    "default_date_format": DATE_FORMAT,
+}
 CASE_FIELDS = ("id", "number", "title", "source", "mode", "category_id", "inspection_round__name", "goal",
                "responsible_leader", "responsible_person", "deadline_on", "progress_summary", "state",
                "institution_building", "closed_at", "closed_by__display_name", "closed_by__username", "remarks",
@@ -165,18 +178,32 @@ class RowBuilder:
 
 def ledger_rows(user: User, cases: Any, *, chunk_size: int | None = None) -> Iterator[list[Any]]:
     """The ledger rows of `cases` (a scoped queryset), in registration order, chunk by chunk."""
-    size = chunk_size or CHUNK_SIZE
     with layout.layout_language():
         builder = RowBuilder(user)
-        last = 0
-        while True:
-            chunk = list(cases.filter(id__gt=last).order_by("id").values_list(*CASE_FIELDS)[:size])
-            if not chunk:
-                return
-            last = chunk[-1][ID]
+        for chunk in _case_chunks(cases, chunk_size or CHUNK_SIZE):
             related = _Related([case[ID] for case in chunk])
             for case in chunk:
                 yield builder.cells(case, related)
+
+
+def _case_chunks(cases: Any, size: int) -> Iterator[list[tuple[Any, ...]]]:
+    """The cases' values in id order, `size` at a time (keyset). After the first chunk each query also stays
+    within a window of ids twice as wide as the last full chunk needed, so it costs one chunk however many
+    cases follow: told only `id > last`, PostgreSQL may sort all of them when it misjudges how many of them
+    the scope keeps."""
+    top = cases.order_by("-id").values_list("id", flat=True).first()
+    last, window = 0, top or 0
+    while top is not None and last < top:
+        chunk = list(cases.filter(id__gt=last, id__lte=last + window).order_by("id")
+                     .values_list(*CASE_FIELDS)[:size])
+        if len(chunk) == size:
+            window = 2 * (chunk[-1][ID] - last)
+            last = chunk[-1][ID]
+        else:
+            last += window
+            window *= 2
+        if chunk:
+            yield chunk
 
 
 def filtered_rows(user: User, filters: listing.LedgerFilters, **options: Any) -> Iterator[list[Any]]:
@@ -196,34 +223,100 @@ def title_for(user: User) -> str:
 def write_xlsx(path: Path | str, rows: Iterable[list[Any]], *, title: str, progress: Progress | None = None,
                rows_per_sheet: int = DATA_ROWS_PER_SHEET) -> int:
     """Write the ledger workbook; a new sheet starts every `rows_per_sheet` data rows. Returns the row count.
-    Data cells take their format (wrapped text, the date) from their column, so each row is one plain
-    `write_row`."""
-    workbook = xlsxwriter.Workbook(str(path), {
-        "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-        "strings_to_urls": False})
-    formats = _Formats(workbook)
+    The rows are built on this thread, where the database connection lives."""
     with layout.layout_language():
         states = [str(label) for _value, label in layout.state_choices()]
-    sheet: Any = None
+    sheets = _Sheets(path, title=title, states=states, rows_per_sheet=rows_per_sheet)
+    writer = _BackgroundWriter(sheets) if _writes_in_background() else _inline(sheets)
     written = 0
-    row_index = 0
-    for cells in rows:
-        if sheet is None or row_index >= TITLE_ROWS + rows_per_sheet:
-            if sheet is not None:
-                _state_dropdown(sheet, row_index - 1, states)
-            sheet = _new_sheet(workbook, title, formats)
-            row_index = TITLE_ROWS
-        sheet.write_row(row_index, 0, cells)
-        row_index += 1
-        written += 1
-        if progress is not None and written % CHUNK_SIZE == 0:
-            progress(written)
-    if sheet is None:
-        sheet = _new_sheet(workbook, title, formats)
-        row_index = TITLE_ROWS + 1
-    _state_dropdown(sheet, row_index - 1, states)
-    workbook.close()
+    with writer as add:
+        for batch in itertools.batched(rows, CHUNK_SIZE):
+            add(batch)
+            written += len(batch)
+            if progress is not None:
+                progress(written)
     return written
+
+
+def _writes_in_background() -> bool:
+    """Whether xlsxwriter gets a thread of its own: it pays off while this thread waits for a database
+    server. SQLite reads in this process and hands the GIL over on every row, so there the rows are
+    written in turn."""
+    return connection.vendor != "sqlite"
+
+
+class _Sheets:
+    """The workbook being written: sheets of up to `rows_per_sheet` data rows, each with the title row, the
+    header row and the state dropdown. Left unwritten unless closed."""
+
+    def __init__(self, path: Path | str, *, title: str, states: list[str], rows_per_sheet: int) -> None:
+        self.workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+        self.formats = _Formats(self.workbook)
+        self.title, self.states, self.rows_per_sheet = title, states, rows_per_sheet
+        self.sheet = _new_sheet(self.workbook, title, self.formats)
+        self.row_index = TITLE_ROWS
+
+    def add(self, batch: Sequence[list[Any]]) -> None:
+        for cells in batch:
+            if self.row_index >= TITLE_ROWS + self.rows_per_sheet:
+                _state_dropdown(self.sheet, self.row_index - 1, self.states)
+                self.sheet = _new_sheet(self.workbook, self.title, self.formats)
+                self.row_index = TITLE_ROWS
+            self.sheet.write_row(self.row_index, 0, cells)
+            self.row_index += 1
+
+    def close(self) -> None:
+        _state_dropdown(self.sheet, self.row_index - 1, self.states)
+        self.workbook.close()
+
+
+Add = Callable[[Sequence[list[Any]]], None]
+
+
+@contextmanager
+def _inline(sheets: _Sheets) -> Iterator[Add]:
+    yield sheets.add
+    sheets.close()
+
+
+class _BackgroundWriter(threading.Thread):
+    """Adds batches to the sheets on a thread of its own. A failure on either side stops both: the writer's
+    is raised on the caller's thread; after the caller's own, the workbook is left unwritten."""
+
+    def __init__(self, sheets: _Sheets) -> None:
+        super().__init__(name="ledger-xlsx", daemon=True)
+        self.sheets = sheets
+        self.batches: queue.Queue[Sequence[list[Any]] | None] = queue.Queue(maxsize=2)
+        self.failure: BaseException | None = None
+        self.abandoned = False
+
+    def __enter__(self) -> Add:
+        self.start()
+        return self.add
+
+    def __exit__(self, error_type: type[BaseException] | None, *exc: Any) -> None:
+        self.abandoned = error_type is not None
+        self.batches.put(None)
+        self.join()
+        if self.failure is not None and not self.abandoned:
+            raise self.failure
+
+    def add(self, batch: Sequence[list[Any]]) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.batches.put(batch)
+
+    def run(self) -> None:
+        batches = iter(self.batches.get, None)
+        try:
+            for batch in batches:
+                self.sheets.add(batch)
+            if not self.abandoned:
+                self.sheets.close()
+        except BaseException as error:  # raised on the caller's thread
+            self.failure = error
+            for _batch in batches:  # keep taking them until the end, so the caller never blocks
+                pass
 
 
 class _Formats:
@@ -231,8 +324,7 @@ class _Formats:
         self.title = workbook.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
         self.header = workbook.add_format({"bold": True, "text_wrap": True, "align": "center",
                                            "valign": "vcenter", "bg_color": "#DDEBF7", "border": 1})
-        self.text = workbook.add_format({"text_wrap": True, "valign": "top"})
-        self.date = workbook.add_format({"num_format": "yyyy-mm-dd", "valign": "top"})
+        self.date = workbook.add_format({"num_format": DATE_FORMAT})
 
 
 def _state_dropdown(sheet: Any, last_row: int, states: list[str]) -> None:
@@ -244,7 +336,7 @@ def _new_sheet(workbook: Any, title: str, formats: _Formats) -> Any:
     number = len(workbook.worksheets()) + 1
     sheet = workbook.add_worksheet(layout.SHEET_NAME if number == 1 else f"{layout.SHEET_NAME}{number}")
     for column, key in enumerate(layout.COLUMN_KEYS):
-        sheet.set_column(column, column, WIDTHS[key], formats.date if key in layout.DATE_COLUMNS else formats.text)
+        sheet.set_column(column, column, WIDTHS[key], formats.date if key in layout.DATE_COLUMNS else None)
     sheet.set_row(0, 28)
     sheet.set_row(1, 32)
     sheet.merge_range(0, 0, 0, len(layout.COLUMNS) - 1, title, formats.title)

@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -51,6 +52,8 @@ def test_export_has_the_layout_and_only_visible_cases(ledger, tmp_path):
     assert sorted(r[0] for r in rows) == sorted([first.number, second.number])  # not the registered case
     row = next(r for r in rows if r[0] == first.number)
     assert isinstance(row[layout.COLUMN_KEYS.index("deadline")], dt.datetime)
+    assert sheet.cell(3, layout.COLUMN_KEYS.index("title") + 1).alignment.wrap_text
+    assert sheet.cell(3, layout.COLUMN_KEYS.index("deadline") + 1).number_format == "yyyy-mm-dd"
     with layout.layout_language():
         assert row[layout.COLUMN_KEYS.index("state")] == State.RECTIFYING.label
     assert sheet.data_validations.dataValidation[0].type == "list"
@@ -187,3 +190,35 @@ def test_a_new_sheet_starts_when_one_is_full_and_the_import_reads_them_all(ledge
     assert [c.value for c in book.worksheets[1][2]] == layout.HEADERS
     job = import_bytes(world.supervisor, path.read_bytes())
     assert (job.unchanged, job.invalid) == (3, 0)
+
+
+@pytest.mark.django_db
+def test_chunks_keep_the_order_across_cases_the_user_does_not_see(ledger):
+    from taizhang.ledger import export
+
+    world, (first, second), _registered = ledger
+    later = drive(Cast.own(world), State.RECTIFYING, title="排水管网堵塞")
+    for size in (1, 2, 1000):
+        rows = export.filtered_rows(world.handler, LedgerFilters(), chunk_size=size)
+        assert [r[0] for r in rows] == [first.number, second.number, later.number]
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_a_failure_on_either_side_stops_the_export_without_a_file(tmp_path, monkeypatch, background):
+    from taizhang.ledger import export
+
+    monkeypatch.setattr(export, "_writes_in_background", lambda: background)
+
+    def failing_rows():
+        yield ["CC-2023-0001", *[""] * 18]
+        raise RuntimeError("connection lost")
+
+    path = tmp_path / "ledger.xlsx"
+    with pytest.raises(RuntimeError, match="connection lost"):
+        export.write_xlsx(path, failing_rows(), title="台账")
+    assert not path.exists()
+    monkeypatch.setattr(export, "CHUNK_SIZE", 1)
+    unwritable: list[list[Any]] = [[object()], *[["CC-2023-0002"]] * 10]  # the writer fails on the first row
+    with pytest.raises(TypeError):
+        export.write_xlsx(path, unwritable, title="台账")
+    assert not path.exists()
