@@ -63,11 +63,11 @@ CELL_FIELDS = ("span", "day", "key", "org_id", "own", "since", "supervising_org_
 
 @dataclass(frozen=True)
 class Chain:
-    """One kind of fact of a family: the rows matching `condition`, kept under `key`."""
+    """One kind of fact of a family: the rows matching `condition`, kept under `key` (a key ending in
+    ":category" or ":source" keeps the case's category or source in its cells)."""
 
     key: str
     condition: Q
-    dims: str = ""  # BY_CATEGORY or BY_SOURCE: the cells also carry the case's category or source
 
 
 def threshold_key(key: str, threshold: int) -> str:
@@ -101,7 +101,7 @@ def chains(family: Family, rules: Rules) -> list[Chain]:
     if family is COMPLETION:
         late = FIGURES["overdue"].denominator(rules)
         for dims in (BY_CATEGORY, BY_SOURCE):
-            found += [Chain(f"{DUE}:{dims}", Q(), dims), Chain(f"{LATE}:{dims}", late, dims)]
+            found += [Chain(f"{DUE}:{dims}", Q()), Chain(f"{LATE}:{dims}", late)]
     return found
 
 
