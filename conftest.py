@@ -1,4 +1,5 @@
 import pytest
+import time_machine
 
 from taizhang.core import workdays
 
@@ -15,6 +16,22 @@ def world(db):
     from taizhang.testing.personas import build_world
 
     return build_world()
+
+
+@pytest.fixture
+def at_moment():
+    """The permission matrix's moment, frozen."""
+    from taizhang.testing import matrix
+
+    with time_machine.travel(matrix.MOMENT, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def cast(world, at_moment):
+    from taizhang.testing import matrix
+
+    return matrix.Cast.own(world)
 
 
 @pytest.fixture(autouse=True, scope="session")
