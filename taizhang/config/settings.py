@@ -126,6 +126,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TAIZHANG_TEST_SQLITE_NAME", "")}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "taizhang.core.postgresql"  # health checks only after idling
     # Parameters bound by the server, and a statement run a few times on a connection prepared once: the
     # queries of every request (token, audit head, idempotency, …) are then neither parsed nor planned again.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
