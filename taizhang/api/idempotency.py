@@ -54,7 +54,7 @@ CLAIM_FIELDS = [FIELDS[name] for name in (
 CLAIM_SQL = (f"INSERT INTO {TABLE} ({', '.join(rows.column(field) for field in CLAIM_FIELDS)}) "
              f"VALUES ({', '.join(['%s'] * len(CLAIM_FIELDS))}) "
              'ON CONFLICT ("user_id", "key") DO NOTHING RETURNING "id"')
-ANSWER_FIELDS = [FIELDS[name] for name in ("status", "response_body", "response_headers")]
+# The body and headers go as JSON text, which both databases take for a JSON column.
 ANSWER_SQL = f'UPDATE {TABLE} SET "status" = %s, "response_body" = %s, "response_headers" = %s WHERE "id" = %s'
 
 
@@ -79,10 +79,10 @@ def _claim(request: Request, key: str, body_hash: str) -> int | IdempotencyRecor
 
 def _answer(claim: int, response: Response) -> None:
     """Keep the response for retries of the request that holds the key."""
-    body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
-    headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
+    body = json.dumps(response.data, cls=DjangoJSONEncoder)
+    headers = json.dumps({name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)})
     with connection.cursor() as cursor:
-        cursor.execute(ANSWER_SQL, [*_prepared(ANSWER_FIELDS, [response.status_code, body, headers]), claim])
+        cursor.execute(ANSWER_SQL, [response.status_code, body, headers, claim])
 
 
 def _replay(record: IdempotencyRecord, body_hash: str) -> Response:

@@ -9,7 +9,7 @@ its INSERT built once per model. Neither sends model signals.
 from functools import cache
 from typing import Any, cast
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Field, Model
 
 Converter = tuple[int, list[Any], Any]
@@ -59,6 +59,26 @@ def _insertable(model: type[Model]) -> list[Field[Any, Any]]:
     return [field for field in meta.local_concrete_fields if field is not meta.auto_field and not field.generated]
 
 
+# Stock fields that send a value of this exact type to the database unchanged (their preparation is a no-op).
+UNCHANGED: dict[type[Field[Any, Any]], type] = {
+    models.CharField: str, models.TextField: str, models.BooleanField: bool, models.IntegerField: int,
+    models.SmallIntegerField: int, models.BigIntegerField: int, models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int, models.PositiveBigIntegerField: int, models.AutoField: int,
+    models.BigAutoField: int,
+}
+
+
+@cache
+def _insert_plan(model: type[Model]) -> list[tuple[Field[Any, Any], str, type | None, bool]]:
+    """Per insertable field: the field, its attribute, the type its values keep unprepared (None or the
+    value itself), and whether its `pre_save` does more than read the attribute (e.g. `auto_now`)."""
+    plan = []
+    for field in _insertable(model):
+        stored = field.target_field if isinstance(field, models.ForeignKey) else field
+        plan.append((field, field.attname, UNCHANGED.get(type(stored)), type(field).pre_save is not Field.pre_save))
+    return plan
+
+
 @cache
 def _insert_statement(model: type[Model], vendor: str, nulls: tuple[bool, ...]) -> str:
     """The INSERT with NULL written in place of the missing values: a new row has many, and psycopg
@@ -71,13 +91,22 @@ def _insert_statement(model: type[Model], vendor: str, nulls: tuple[bool, ...]) 
     return f"INSERT INTO {table} ({names}) VALUES ({values}){returning}"
 
 
-def insert(obj: Model) -> None:
-    """Insert `obj`, a new instance; an automatic primary key is set from the database."""
+def insert(obj: Model, *, along: tuple[str, list[Any]] | None = None) -> None:
+    """Insert `obj`, a new instance; an automatic primary key is set from the database. `along` is a
+    data-modifying statement and its parameters to run in the same round trip (PostgreSQL only: a WITH)."""
     model, db = type(obj), connections[DEFAULT_DB_ALIAS]
-    values = [field.get_db_prep_save(field.pre_save(obj, add=True), db) for field in _insertable(model)]
+    values = []
+    for field, attname, unchanged, pre_save in _insert_plan(model):
+        value = field.pre_save(obj, add=True) if pre_save else getattr(obj, attname)
+        if unchanged is None or (value is not None and type(value) is not unchanged):
+            value = field.get_db_prep_save(value, db)
+        values.append(value)
     statement = _insert_statement(model, db.vendor, tuple(value is None for value in values))
+    params = [value for value in values if value is not None]
+    if along is not None:
+        statement, params = f"WITH along AS ({along[0]}) {statement}", [*along[1], *params]
     with db.cursor() as cursor:
-        cursor.execute(statement, [value for value in values if value is not None])
+        cursor.execute(statement, params)
         if model._meta.auto_field:
             row = cursor.fetchone()
             assert row is not None

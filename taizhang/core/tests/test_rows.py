@@ -1,9 +1,11 @@
 """Rows written and read through statements built once give what the ORM writes and reads."""
 
 import datetime as dt
+from typing import cast
 
 import pytest
 from django.db import connection
+from django.utils.translation import gettext_lazy
 
 from taizhang.core import clock, rows
 from taizhang.core.models import OutboxMessage
@@ -50,3 +52,13 @@ def test_a_row_read_by_hand_equals_the_one_the_orm_reads():
     assert loaded.payload == {"n": [1, 2]}
     assert not loaded._state.adding
     assert loaded._state.db == "default"
+
+
+@pytest.mark.django_db
+def test_values_of_another_type_are_prepared_as_the_orm_prepares_them():
+    now = clock.now()  # a lazy string for text, a boolean for a number, text for a moment
+    message = OutboxMessage(topic=cast(str, gettext_lazy("case.created")), payload={}, available_at=now.isoformat(),
+                            attempts=True)
+    rows.insert(message)
+    stored = OutboxMessage.objects.get(pk=message.pk)
+    assert (stored.topic, stored.attempts, stored.available_at) == ("case.created", 1, now)
