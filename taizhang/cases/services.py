@@ -281,6 +281,9 @@ def _nearest_numbering_supervisory(ancestor_ids: list[int]) -> Organisation | No
     return None if row is None else rows.load(Organisation, row)
 
 
+SOURCES = frozenset(Case.Source.values)
+
+
 def register_case(*, actor: User, source: str, title: str, description: str, found_on: dt.date | None = None,
                   supervising_org: Organisation | None = None, category: Category | None = None,
                   enterprises: Sequence[Enterprise] = (), inspection_round: InspectionRound | None = None,
@@ -295,7 +298,7 @@ def register_case(*, actor: User, source: str, title: str, description: str, fou
         raise PermissionDenied(_("You may not register cases."), code="workflow.action_not_allowed")
     title = _required(title, "title")
     description = _required(description, "description")
-    if source not in Case.Source.values:
+    if source not in SOURCES:
         raise ValidationFailed(_("Unknown source."), code="validation.invalid_choice", field="source")
     enterprises = list({e.pk: e for e in enterprises}.values())
     if seat.role == "enterprise":
@@ -320,10 +323,11 @@ def register_case(*, actor: User, source: str, title: str, description: str, fou
     if not supervising_org.code:
         raise ValidationFailed(_("The supervising organisation has no number prefix."),
                                code="validation.no_number_prefix", field="supervising_org")
+    today = clock.today()
     with transaction.atomic(savepoint=False):
         case = Case(
-            number=next_public_number(supervising_org.code, clock.today().year),
-            title=title, description=description, source=source, found_on=found_on or clock.today(),
+            number=next_public_number(supervising_org.code, today.year),
+            title=title, description=description, source=source, found_on=found_on or today,
             supervising_org=supervising_org, category=category, inspection_round=inspection_round,
             reporter_name=reporter_name, reporter_contact=reporter_contact, reporter_anonymous=reporter_anonymous,
             remarks=remarks, internal_note=internal_note, registered_by=actor,
