@@ -292,7 +292,7 @@ def register_case(*, actor: User, source: str, title: str, description: str, fou
     """Register a new case (问题登记) from any intake channel.
 
     Checks read only; the writes run in one transaction (no savepoint of their own inside a caller's),
-    the number drawn under its counter's row lock and the audit head locked last."""
+    the number drawn under its counter's row lock once the case is built, and the audit head locked last."""
     seat = policies.registering_seat(actor)
     if seat is None:
         raise PermissionDenied(_("You may not register cases."), code="workflow.action_not_allowed")
@@ -324,24 +324,25 @@ def register_case(*, actor: User, source: str, title: str, description: str, fou
         raise ValidationFailed(_("The supervising organisation has no number prefix."),
                                code="validation.no_number_prefix", field="supervising_org")
     today = clock.today()
+    case = Case(
+        title=title, description=description, source=source, found_on=found_on or today,
+        supervising_org=supervising_org, category=category, inspection_round=inspection_round,
+        reporter_name=reporter_name, reporter_contact=reporter_contact, reporter_anonymous=reporter_anonymous,
+        remarks=remarks, internal_note=internal_note, registered_by=actor,
+    )
+    acting = actor_context(actor, seat)
+    after = {**snapshot(case, ("state", "version", "title", "category_id")), "source": source,
+             "enterprises": [e.pk for e in enterprises]}
     with transaction.atomic(savepoint=False):
-        case = Case(
-            number=next_public_number(supervising_org.code, today.year),
-            title=title, description=description, source=source, found_on=found_on or today,
-            supervising_org=supervising_org, category=category, inspection_round=inspection_round,
-            reporter_name=reporter_name, reporter_contact=reporter_contact, reporter_anonymous=reporter_anonymous,
-            remarks=remarks, internal_note=internal_note, registered_by=actor,
-        )
+        # Registrations of one prefix queue on its counter until they commit: only writes from here on.
+        case.number = next_public_number(supervising_org.code, today.year)
+        case.created_at = case.updated_at = clock.now()  # registration times follow the numbers
         rows.insert(case)
         _link_new_case_enterprises(case, enterprises)
         index_new_case(case, enterprises)
         outbox.enqueue("case.created", {"case": case.number, "state": case.state, "actor": actor.pk})
-        record_event(
-            actor=actor_context(actor, seat), action="case.registered", object_type="case", object_id=case.number,
-            object_repr=case.title,
-            after={**snapshot(case, ("state", "version", "title", "category_id")), "source": source,
-                   "enterprises": [e.pk for e in enterprises]},
-        )
+        record_event(actor=acting, action="case.registered", object_type="case", object_id=case.number,
+                     object_repr=case.title, after=after)
     return case
 
 
