@@ -24,18 +24,15 @@ def backend_pid() -> int:
 
 
 def terminate(pid: int) -> None:
+    """End the server process behind a connection, as a database restart would, and wait until it is gone."""
     settings = connection.settings_dict
     with psycopg.connect(dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"],
                          port=settings["PORT"] or 5432, autocommit=True) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # the backend is gone once the server stops listing it
-        with psycopg.connect(dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"],
-                             port=settings["PORT"] or 5432, autocommit=True) as other:
-            if other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone() is None:
-                return
-        time.sleep(0.05)
-    raise AssertionError("the backend was not terminated")
+        deadline = time.monotonic() + 10
+        while other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone() is not None:
+            assert time.monotonic() < deadline, "the backend was not terminated"
+            time.sleep(0.05)
 
 
 def wrapper() -> DatabaseWrapper:
