@@ -1,5 +1,4 @@
 import pytest
-import time_machine
 from rest_framework.test import APIClient
 
 from taizhang.api.tokens import create_token
@@ -13,14 +12,8 @@ def _plain_http(settings):
 
 
 @pytest.fixture
-def traveller():
-    with time_machine.travel(matrix.MOMENT, tick=False) as travelling:
-        yield travelling
-
-
-@pytest.fixture
-def case(world, traveller):
-    return matrix.drive(matrix.Cast.own(world), State.RECTIFYING)
+def case(cast):
+    return matrix.drive(cast, State.RECTIFYING)
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ def test_recommendation_lifecycle_over_the_api(client_for, world, case):
     assert [r["id"] for r in unit.get(BASE).json()["results"]] == [pk]
 
 
-def test_out_of_scope_is_404_in_the_api(client_for, world, traveller):
+def test_out_of_scope_is_404_in_the_api(client_for, world, at_moment):
     rec = issued(world)
     clients = [client_for(getattr(world, who)) for who in ("sibling_handler", "outsider", "enterprise_user")]
     before = footprint(rec)  # tokens are audited too: taken once the clients exist
@@ -59,7 +59,7 @@ def test_out_of_scope_is_404_in_the_api(client_for, world, traveller):
     assert footprint(rec) == before
 
 
-def test_a_draft_edit_over_the_api(client_for, world, traveller):
+def test_a_draft_edit_over_the_api(client_for, world, at_moment):
     rec = draft(world)
     api = client_for(world.supervisor)
     response = api.put(f"{BASE}{rec.pk}/", {"addressed_org": world.district.pk, "kind": "discipline",

@@ -83,7 +83,7 @@ def test_the_public_version_carries_no_personal_data(world, case):
         services.publish_bulletin(bulletin.pk, actor=world.supervisor)
 
 
-def test_bad_periods_and_units_create_nothing(world, traveller):
+def test_bad_periods_and_units_create_nothing(world, at_moment):
     with pytest.raises(ValidationFailed):
         services.generate_bulletin(actor=world.supervisor, issuing_org=world.city, units=[world.lead_unit],
                                    period_start=dt.date(2024, 3, 31), period_end=dt.date(2024, 3, 1))

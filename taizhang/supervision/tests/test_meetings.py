@@ -40,7 +40,7 @@ def test_a_decision_on_a_case_shows_on_its_timeline(world, case):
     assert MeetingDecision.objects.get(pk=decision.pk).done_note == "切换方案已报送。"
 
 
-def test_who_sees_a_meeting(world, traveller):
+def test_who_sees_a_meeting(world, at_moment):
     extras = matrix.build_extras(world)
     m = meeting(world)
     services.add_decision(m.pk, actor=world.supervisor, text=DECISION, assignee_org=world.lead_unit,
@@ -51,7 +51,7 @@ def test_who_sees_a_meeting(world, traveller):
                        "handler", "child_leader", "child_handler"}
 
 
-def test_decisions_refuse_bad_input_and_strangers(world, traveller):
+def test_decisions_refuse_bad_input_and_strangers(world, at_moment):
     m = meeting(world, kind="joint_inspection")
     with pytest.raises(ValidationFailed):
         services.add_decision(m.pk, actor=world.supervisor, text=DECISION, assignee_org=world.lead_unit,

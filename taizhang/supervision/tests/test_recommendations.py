@@ -68,7 +68,7 @@ def attempt_step(world, rec, step):
                                           kind="supervision", title="改", problems="改", recommendations="改")
 
 
-def test_illegal_transitions_are_refused_and_change_nothing(world, traveller):
+def test_illegal_transitions_are_refused_and_change_nothing(world, at_moment):
     recs = {"draft": draft(world)}
     recs["issued"] = services.issue_recommendation(draft(world).pk, actor=world.supervisor)
     recs["replied"] = services.reply_to_recommendation(
@@ -83,7 +83,7 @@ def test_illegal_transitions_are_refused_and_change_nothing(world, traveller):
         assert footprint(rec) == before, (state, attempt)
 
 
-def test_only_the_addressed_unit_replies(world, traveller):
+def test_only_the_addressed_unit_replies(world, at_moment):
     rec = issued(world)
     before = footprint(rec)
     refusals = {"supervisor": PermissionDenied,  # the issuing side does not answer its own recommendation
@@ -95,13 +95,13 @@ def test_only_the_addressed_unit_replies(world, traveller):
     assert footprint(rec) == before
 
 
-def test_a_handler_of_a_child_unit_replies_for_the_addressed_unit(world, traveller):
+def test_a_handler_of_a_child_unit_replies_for_the_addressed_unit(world, at_moment):
     extras = matrix.build_extras(world)
     rec = issued(world)
     assert services.reply_to_recommendation(rec.pk, actor=extras.child_handler, reply="已整改。").state == "replied"
 
 
-def test_only_the_supervising_side_evaluates(world, traveller):
+def test_only_the_supervising_side_evaluates(world, at_moment):
     rec = services.reply_to_recommendation(issued(world).pk, actor=world.unit_leader, reply="已整改。")
     before = footprint(rec)
     refusals = {"unit_leader": PermissionDenied, "handler": PermissionDenied, "viewer": PermissionDenied,
@@ -113,7 +113,7 @@ def test_only_the_supervising_side_evaluates(world, traveller):
     assert footprint(rec) == before
 
 
-def test_bad_input_and_stale_versions_change_nothing(world, traveller, case):
+def test_bad_input_and_stale_versions_change_nothing(world, at_moment, case):
     rec = draft(world)
     before = footprint(rec)
     with pytest.raises(Conflict):
@@ -137,7 +137,7 @@ def test_bad_input_and_stale_versions_change_nothing(world, traveller, case):
     assert footprint(rec) == before
 
 
-def test_a_disguised_evidence_file_refuses_the_whole_reply(world, traveller):
+def test_a_disguised_evidence_file_refuses_the_whole_reply(world, at_moment):
     rec = issued(world)
     before = footprint(rec)
     with pytest.raises(ValidationFailed):
@@ -146,7 +146,7 @@ def test_a_disguised_evidence_file_refuses_the_whole_reply(world, traveller):
     assert footprint(rec) == before
 
 
-def test_only_supervisors_of_the_issuing_body_or_above_draft(world, traveller):
+def test_only_supervisors_of_the_issuing_body_or_above_draft(world, at_moment):
     with pytest.raises(PermissionDenied):
         services.create_recommendation(actor=world.unit_leader, issuing_org=world.city,
                                        addressed_org=world.lead_unit, kind="supervision", title="题",
@@ -158,7 +158,7 @@ def test_only_supervisors_of_the_issuing_body_or_above_draft(world, traveller):
     assert not Recommendation.objects.exists()
 
 
-def test_scope_issuer_and_above_and_addressed_subtree_see_it(world, traveller):
+def test_scope_issuer_and_above_and_addressed_subtree_see_it(world, at_moment):
     extras = matrix.build_extras(world)
     rec = draft(world)
     visible = {name for name, user in {**world.personas(), **extras.personas()}.items()
@@ -171,7 +171,7 @@ def test_scope_issuer_and_above_and_addressed_subtree_see_it(world, traveller):
                        "child_leader", "child_handler"}
 
 
-def test_reply_deadline_follows_the_configured_limit_in_working_days(world, traveller):
+def test_reply_deadline_follows_the_configured_limit_in_working_days(world, at_moment):
     ReplyTimeLimit.objects.create(kind="discipline", amount=10, unit="workdays")
     rec = issued(world, kind="discipline")
     assert timezone.localtime(rec.reply_due_at).date() == dt.date(2024, 3, 26)  # 10 working days after Tue 12th
@@ -183,21 +183,21 @@ def ladder(rec):
     return fresh.reply_step, fresh.escalation_level, fresh.overdue_at is not None
 
 
-def test_overdue_replies_escalate_once_per_step(world, traveller):
+def test_overdue_replies_escalate_once_per_step(world, at_moment):
     rec = issued(world)
     due = rec.reply_due_at
     assert due is not None
     assert sweeper.sweep_recommendations() == 0
-    traveller.move_to(due - dt.timedelta(days=2))  # Tuesday 9 April, within three working days
+    at_moment.move_to(due - dt.timedelta(days=2))  # Tuesday 9 April, within three working days
     assert sweeper.sweep_recommendations() == 1
     assert ladder(rec) == (0, 0, False)
-    traveller.move_to(due + dt.timedelta(hours=1))
+    at_moment.move_to(due + dt.timedelta(hours=1))
     assert sweeper.sweep_recommendations() == 1
     assert sweeper.sweep_recommendations() == 0  # idempotent: the step is claimed once
     assert ladder(rec) == (1, 1, True)
     overdue = OutboxMessage.objects.get(topic="recommendation.overdue")
     assert overdue.payload["target_org_ids"] == [world.lead_unit.pk, world.city.pk]
-    traveller.move_to(due + dt.timedelta(days=30))  # long past both thresholds: the ladder is climbed in order
+    at_moment.move_to(due + dt.timedelta(days=30))  # long past both thresholds: the ladder is climbed in order
     assert sweeper.sweep_recommendations() == 2
     assert sweeper.sweep_recommendations() == 0
     assert ladder(rec) == (3, 3, True)
@@ -214,17 +214,17 @@ def test_overdue_replies_escalate_once_per_step(world, traveller):
     assert Notification.objects.filter(recipient=world.unit_leader, topic="recommendation.reminder").count() == 1
 
 
-def test_a_reply_stops_the_ladder(world, traveller):
+def test_a_reply_stops_the_ladder(world, at_moment):
     rec = issued(world)
     services.reply_to_recommendation(rec.pk, actor=world.handler, reply="已整改。")
-    traveller.move_to(rec.reply_due_at + dt.timedelta(days=30))  # type: ignore[operator]
+    at_moment.move_to(rec.reply_due_at + dt.timedelta(days=30))  # type: ignore[operator]
     assert sweeper.sweep_recommendations() == 0
     assert ladder(rec) == (None, 0, False)
 
 
-def test_a_late_reply_is_accepted_and_marked_late(world, traveller):
+def test_a_late_reply_is_accepted_and_marked_late(world, at_moment):
     rec = issued(world)
-    traveller.move_to(rec.reply_due_at + dt.timedelta(days=1))  # type: ignore[operator]
+    at_moment.move_to(rec.reply_due_at + dt.timedelta(days=1))  # type: ignore[operator]
     sweeper.sweep_recommendations()
     services.reply_to_recommendation(rec.pk, actor=world.unit_leader, reply="已整改。")
     event = AuditEvent.objects.filter(object_type="recommendation", action="recommendation.replied").get()

@@ -20,7 +20,7 @@ pytestmark = [
 RECOMMENDATIONS = 40
 
 
-def test_parallel_sweeps_escalate_each_reply_once(world, traveller):
+def test_parallel_sweeps_escalate_each_reply_once(world, at_moment):
     recs = [issued(world) for _ in range(RECOMMENDATIONS)]
     due = recs[0].reply_due_at
     assert due is not None

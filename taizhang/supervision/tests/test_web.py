@@ -55,7 +55,7 @@ def test_supervisor_drafts_and_issues_through_the_pages(login, world, case):
     assert "document.issued" in [e.action for e in selectors.recommendation_page(world.supervisor, rec.pk).timeline]
 
 
-def test_unit_replies_and_supervisor_evaluates(login, world, traveller):
+def test_unit_replies_and_supervisor_evaluates(login, world, at_moment):
     rec = issued(world)
     assert login(world.supervisor).get(reverse("supervision:recommendation_reply", args=[rec.pk])).status_code == 403
     client = login(world.unit_leader)
@@ -81,7 +81,7 @@ def test_unit_replies_and_supervisor_evaluates(login, world, traveller):
     assert Recommendation.objects.get(pk=rec.pk).outcome == "partly"
 
 
-def test_out_of_scope_is_404_on_every_page(login, world, traveller):
+def test_out_of_scope_is_404_on_every_page(login, world, at_moment):
     rec = services.reply_to_recommendation(issued(world).pk, actor=world.handler, reply="已整改。",
                                            evidence=[matrix.pdf_upload()])
     urls = [detail(rec), reverse("supervision:recommendation_reply", args=[rec.pk]),
@@ -99,7 +99,7 @@ def test_out_of_scope_is_404_on_every_page(login, world, traveller):
     assert footprint(rec) == before
 
 
-def test_a_draft_is_not_found_by_the_addressed_unit(login, world, traveller):
+def test_a_draft_is_not_found_by_the_addressed_unit(login, world, at_moment):
     rec = draft(world)
     assert login(world.unit_leader).get(detail(rec)).status_code == 404
 
