@@ -58,10 +58,6 @@ CLAIM_SQL = (f"INSERT INTO {TABLE} ({', '.join(rows.column(field) for field in C
 ANSWER_SQL = f'UPDATE {TABLE} SET "status" = %s, "response_body" = %s, "response_headers" = %s WHERE "id" = %s'
 
 
-def _prepared(fields: list[Any], values: list[Any]) -> list[Any]:
-    return [field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)]
-
-
 def _claim(request: Request, key: str, body_hash: str) -> int | IdempotencyRecord:
     """The id of the new record once this request holds the key, or the earlier record for the key.
 
@@ -69,8 +65,9 @@ def _claim(request: Request, key: str, body_hash: str) -> int | IdempotencyRecor
     until that request commits (nothing inserted: replay) or rolls back (inserted: run)."""
     user: Any = request.user
     values = [user.pk, key, str(request.method), request.path[:500], body_hash, 0, None, {}, clock.now()]
+    params = [field.get_db_prep_save(value, connection) for field, value in zip(CLAIM_FIELDS, values, strict=True)]
     with connection.cursor() as cursor:
-        cursor.execute(CLAIM_SQL, _prepared(CLAIM_FIELDS, values))
+        cursor.execute(CLAIM_SQL, params)
         row = cursor.fetchone()
     if row is not None:
         return int(row[0])

@@ -84,12 +84,8 @@ def move_head(head: AuditChainHead, last: AuditEvent) -> None:
 
 
 def _append_event(head: AuditChainHead, event: AuditEvent) -> None:
-    """Insert a sealed event and move the locked head to it: one round trip on PostgreSQL, which shortens
-    the time every writer holds the head."""
-    if connection.vendor != "postgresql":
-        rows.insert(event)
-        move_head(head, event)
-        return
+    """Insert a sealed event and move the locked head to it (one round trip on PostgreSQL, which shortens
+    the time every writer holds the head)."""
     rows.insert(event, along=(MOVE_HEAD_SQL, [event.seq, event.hash, head.pk]))
     head.seq, head.hash = event.seq, event.hash
 

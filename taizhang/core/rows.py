@@ -93,7 +93,8 @@ def _insert_statement(model: type[Model], vendor: str, nulls: tuple[bool, ...]) 
 
 def insert(obj: Model, *, along: tuple[str, list[Any]] | None = None) -> None:
     """Insert `obj`, a new instance; an automatic primary key is set from the database. `along` is a
-    data-modifying statement and its parameters to run in the same round trip (PostgreSQL only: a WITH)."""
+    data-modifying statement and its parameters, run in the same round trip on PostgreSQL (a WITH) and just
+    before the INSERT elsewhere."""
     model, db = type(obj), connections[DEFAULT_DB_ALIAS]
     values = []
     for field, attname, unchanged, pre_save in _insert_plan(model):
@@ -103,9 +104,11 @@ def insert(obj: Model, *, along: tuple[str, list[Any]] | None = None) -> None:
         values.append(value)
     statement = _insert_statement(model, db.vendor, tuple(value is None for value in values))
     params = [value for value in values if value is not None]
-    if along is not None:
-        statement, params = f"WITH along AS ({along[0]}) {statement}", [*along[1], *params]
     with db.cursor() as cursor:
+        if along is not None and db.vendor == "postgresql":
+            statement, params = f"WITH along AS ({along[0]}) {statement}", [*along[1], *params]
+        elif along is not None:
+            cursor.execute(*along)
         cursor.execute(statement, params)
         if model._meta.auto_field:
             row = cursor.fetchone()
