@@ -337,12 +337,13 @@ def register_case(*, actor: User, source: str, title: str, description: str, fou
         # Registrations of one prefix queue on its counter until they commit: only writes from here on.
         case.number = next_public_number(supervising_org.code, today.year)
         case.created_at = case.updated_at = clock.now()  # registration times follow the numbers
-        rows.insert(case)
+        with rows.batch():  # the case, its document, outbox row and audit event: one round trip
+            rows.insert(case)
+            index_new_case(case, enterprises)
+            outbox.enqueue("case.created", {"case": case.number, "state": case.state, "actor": actor.pk})
+            record_event(actor=acting, action="case.registered", object_type="case", object_id=case.number,
+                         object_repr=case.title, after=after)
         _link_new_case_enterprises(case, enterprises)
-        index_new_case(case, enterprises)
-        outbox.enqueue("case.created", {"case": case.number, "state": case.state, "actor": actor.pk})
-        record_event(actor=acting, action="case.registered", object_type="case", object_id=case.number,
-                     object_repr=case.title, after=after)
     return case
 
 

@@ -6,10 +6,13 @@ converted as the ORM converts them; `insert()` is `save(force_insert=True)` of a
 its INSERT built once per model. Neither sends model signals.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import Any, cast
 
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import Field, Model
 
 Converter = tuple[int, list[Any], Any]
@@ -80,39 +83,121 @@ def _insert_plan(model: type[Model]) -> list[tuple[Field[Any, Any], str, type | 
 
 
 @cache
-def _insert_statement(model: type[Model], vendor: str, nulls: tuple[bool, ...]) -> str:
-    """The INSERT with NULL written in place of the missing values: a new row has many, and psycopg
-    keeps a parsed statement for reuse only up to 50 parameters."""
+def _insert_statement(model: type[Model], slots: tuple[str, ...]) -> str:
+    """The INSERT with each value's slot: `%s`, NULL written in place of a missing value (a new row has
+    many, and a prepared statement then serves them all) or a reference to a row inserted before it."""
     meta = model._meta
     names = ", ".join(column(field) for field in _insertable(model))
-    values = ", ".join("NULL" if null else "%s" for null in nulls)
     returning = f" RETURNING {column(meta.auto_field)}" if meta.auto_field else ""
     table = connections[DEFAULT_DB_ALIAS].ops.quote_name(meta.db_table)
-    return f"INSERT INTO {table} ({names}) VALUES ({values}){returning}"
+    return f"INSERT INTO {table} ({names}) VALUES ({', '.join(slots)}){returning}"
+
+
+Pending = tuple[Model, tuple[str, list[Any]] | None]
+_batch: ContextVar[list[Pending] | None] = ContextVar("rows_batch", default=None)
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Inserts made in the block are sent when it ends: in one statement on PostgreSQL (one round trip
+    instead of one each), one by one elsewhere; nothing is sent if it raises. Until then the new rows have
+    no primary key; a foreign key given as an instance inserted earlier in the batch gets its key."""
+    if _batch.get() is not None:  # within another batch, which sends these too
+        yield
+        return
+    pending: list[Pending] = []
+    token = _batch.set(pending)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if pending:
+        _send(pending)
 
 
 def insert(obj: Model, *, along: tuple[str, list[Any]] | None = None) -> None:
     """Insert `obj`, a new instance; an automatic primary key is set from the database. `along` is a
     data-modifying statement and its parameters, run in the same round trip on PostgreSQL (a WITH) and just
-    before the INSERT elsewhere."""
-    model, db = type(obj), connections[DEFAULT_DB_ALIAS]
-    values = []
-    for field, attname, unchanged, pre_save in _insert_plan(model):
+    before the INSERT elsewhere. Within `batch()` the INSERT waits for the end of the block."""
+    pending = _batch.get()
+    if pending is not None:
+        pending.append((obj, along))
+    else:
+        _send([(obj, along)])
+
+
+def _related(field: Field[Any, Any], obj: Model) -> Model | None:
+    """The instance a foreign key of `obj` was given, if any."""
+    return cast("models.ForeignKey[Any, Any]", field).get_cached_value(obj, None) if field.is_relation else None
+
+
+def _values(obj: Model, db: Any, earlier: dict[int, int]) -> tuple[tuple[str, ...], list[Any]]:
+    """The slots of `obj`'s INSERT and its parameters; `earlier` maps a row of this statement (by id) to
+    the WITH that inserts it."""
+    slots, params = [], []
+    for field, attname, unchanged, pre_save in _insert_plan(type(obj)):
         value = field.pre_save(obj, add=True) if pre_save else getattr(obj, attname)
+        if value is None and (related := _related(field, obj)) is not None:
+            if related.pk is None and id(related) in earlier:
+                slots.append(f"(SELECT {column(related._meta.pk)} FROM r{earlier[id(related)]})")
+                continue
+            if related.pk is None:
+                raise ValueError(f"{type(obj).__name__}.{field.name} is a row not inserted before it")
+            value = related.pk
+            setattr(obj, attname, value)
         if unchanged is None or (value is not None and type(value) is not unchanged):
             value = field.get_db_prep_save(value, db)
-        values.append(value)
-    statement = _insert_statement(model, db.vendor, tuple(value is None for value in values))
-    params = [value for value in values if value is not None]
-    with db.cursor() as cursor:
-        if along is not None and db.vendor == "postgresql":
-            statement, params = f"WITH along AS ({along[0]}) {statement}", [*along[1], *params]
-        elif along is not None:
-            cursor.execute(*along)
-        cursor.execute(statement, params)
-        if model._meta.auto_field:
-            row = cursor.fetchone()
-            assert row is not None
-            obj.pk = row[0]
-    obj._state.adding = False
-    obj._state.db = db.alias
+        if value is None or (value == "" and unchanged is str):  # written out: fewer parameters to bind
+            slots.append("NULL" if value is None else "''")
+        else:
+            slots.append("%s")
+            params.append(value)
+    return tuple(slots), params
+
+
+def _send(pending: list[Pending]) -> None:
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor == "postgresql" and (len(pending) > 1 or pending[0][1] is not None):
+        with db.cursor() as cursor:
+            _send_together(cursor, pending)
+    else:
+        with transaction.atomic(using=db.alias, savepoint=False), db.cursor() as cursor:
+            for obj, along in pending:
+                if along is not None:
+                    cursor.execute(*along)
+                slots, params = _values(obj, db, {})
+                cursor.execute(_insert_statement(type(obj), slots), params)
+                if obj._meta.auto_field:
+                    row = cursor.fetchone()
+                    assert row is not None
+                    obj.pk = row[0]
+    for obj, _along in pending:
+        obj._state.adding = False
+        obj._state.db = db.alias
+
+
+def _send_together(cursor: Any, pending: list[Pending]) -> None:
+    """All the rows and their accompanying statements as data-modifying WITHs of one SELECT of the new keys."""
+    parts: list[str] = []
+    params: list[Any] = []
+    earlier: dict[int, int] = {}
+    keyed: list[tuple[Model, str]] = []
+    for position, (obj, along) in enumerate(pending):
+        if along is not None:
+            parts.append(f"a{position} AS ({along[0]})")
+            params += along[1]
+        slots, values = _values(obj, cursor.db, earlier)
+        parts.append(f"r{position} AS ({_insert_statement(type(obj), slots)})")
+        params += values
+        earlier[id(obj)] = position
+        if obj._meta.auto_field:
+            keyed.append((obj, f"(SELECT {column(obj._meta.auto_field)} FROM r{position})"))
+    cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(ref for _obj, ref in keyed) or '1'}", params)
+    row = cursor.fetchone()
+    assert row is not None
+    for (obj, _ref), pk in zip(keyed, row, strict=False):  # nothing keyed: the row is (1,)
+        obj.pk = pk
+    for obj, _along in pending:  # foreign keys to rows of this statement
+        for field, attname, _unchanged, _pre_save in _insert_plan(type(obj)):
+            if getattr(obj, attname) is None and (related := _related(field, obj)) is not None:
+                setattr(obj, attname, related.pk)

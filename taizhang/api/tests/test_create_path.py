@@ -13,10 +13,10 @@ from taizhang.core.models import OutboxMessage
 from taizhang.search.models import SearchDocument
 
 NEW_CASE = {"source": "hotline", "title": "园区路灯不亮", "description": "群众来电反映园区道路路灯长期不亮。"}
-# Token, idempotency claim, seats, default supervising body, number, case, search document, outbox,
-# audit head lock, audit event with the head's move (one statement on PostgreSQL, two on SQLite),
-# idempotency answer; plus the enterprise links when given.
-CREATE_QUERIES = 11 if connection.vendor == "postgresql" else 12
+# Token, idempotency claim, seats, default supervising body, number, audit head lock, then the case, its
+# search document, outbox row and audit event with the head's move (one statement on PostgreSQL, five on
+# SQLite), idempotency answer; plus the enterprise links when given.
+CREATE_QUERIES = 8 if connection.vendor == "postgresql" else 12
 
 
 def _statements(queries: CaptureQueriesContext) -> list[str]:
