@@ -337,22 +337,22 @@ def register_case(*, actor: User, source: str, title: str, description: str, fou
         # Registrations of one prefix queue on its counter until they commit: only writes from here on.
         case.number = next_public_number(supervising_org.code, today.year)
         case.created_at = case.updated_at = clock.now()  # registration times follow the numbers
-        with rows.batch():  # the case, its document, outbox row and audit event: one round trip
+        with rows.batch():  # the case and everything that goes with it: one round trip on PostgreSQL
             rows.insert(case)
+            link = Case.enterprises.through
+            for enterprise in enterprises:
+                rows.insert(link(case=case, enterprise_id=enterprise.pk))
             index_new_case(case, enterprises)
             outbox.enqueue("case.created", {"case": case.number, "state": case.state, "actor": actor.pk})
             record_event(actor=acting, action="case.registered", object_type="case", object_id=case.number,
                          object_repr=case.title, after=after)
-        _link_new_case_enterprises(case, enterprises)
+    _keep_enterprises_on(case, enterprises)
     return case
 
 
-def _link_new_case_enterprises(case: Case, enterprises: list[Enterprise]) -> None:
-    """Link a case just created to its enterprises in one INSERT, in this order, and keep them on the
-    case as if prefetched (whoever renders it next reads nothing)."""
-    link = Case.enterprises.through
-    if enterprises:
-        link.objects.bulk_create([link(case_id=case.pk, enterprise_id=e.pk) for e in enterprises])
+def _keep_enterprises_on(case: Case, enterprises: list[Enterprise]) -> None:
+    """Keep a new case's enterprises on it as if prefetched, in this order (whoever renders it next reads
+    nothing)."""
     linked = case.enterprises.all()
     linked._result_cache = list(enterprises)
     linked._prefetch_done = True  # type: ignore[attr-defined]

@@ -101,7 +101,8 @@ _batch: ContextVar[list[Pending] | None] = ContextVar("rows_batch", default=None
 def batch() -> Iterator[None]:
     """Inserts made in the block are sent when it ends: in one statement on PostgreSQL (one round trip
     instead of one each), one by one elsewhere; nothing is sent if it raises. Until then the new rows have
-    no primary key; a foreign key given as an instance inserted earlier in the batch gets its key."""
+    no primary key; a foreign key given as an instance inserted earlier in the batch gets its key. Code in
+    the block must not read what it writes."""
     if _batch.get() is not None:  # within another batch, which sends these too
         yield
         return
