@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import hmac
+import itertools
 import secrets
 
 from django.db import connection, transaction
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from taizhang.accounts.models import User
 from taizhang.api.models import ApiToken
 from taizhang.audit.services import ActorContext, record_event
+from taizhang.cases import policies
 from taizhang.core import clock, rows
 from taizhang.core.errors import ValidationFailed
 
@@ -18,9 +20,12 @@ TOKEN_PREFIX = "tzk_"
 PREFIX_LENGTH = 8
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 # Read on every API request: written out, since building it through the ORM costs many times what it takes to run.
-TOKENS_SQL = (f"SELECT {rows.columns(ApiToken, 't')}, {rows.columns(User, 'u')} FROM {ApiToken._meta.db_table} t "
-              f"JOIN {User._meta.db_table} u ON u.id = t.user_id WHERE t.key_prefix = %s")
+# With the user's seats, which every request needs (one row per seat).
+TOKENS_SQL = (f"SELECT {rows.columns(ApiToken, 't')}, {rows.columns(User, 'u')}, {policies.SEAT_COLUMNS} "
+              f"FROM {ApiToken._meta.db_table} t JOIN {User._meta.db_table} u ON u.id = t.user_id "
+              f"{policies.SEATS_JOIN} WHERE t.key_prefix = %s ORDER BY t.id, m.id")
 TOKEN_COLUMNS = len(ApiToken._meta.concrete_fields)
+SEAT_START = TOKEN_COLUMNS + len(User._meta.concrete_fields)
 
 
 def hash_token(raw: str) -> str:
@@ -63,11 +68,12 @@ def authenticate_token(raw: str) -> User | None:
     with connection.cursor() as cursor:
         cursor.execute(TOKENS_SQL, [raw[:PREFIX_LENGTH]])
         found = cursor.fetchall()
-    for row in found:
+    for _token_id, token_rows in itertools.groupby(found, key=lambda row: row[0]):
+        row, *more = token_rows
         token = rows.load(ApiToken, row[:TOKEN_COLUMNS])
         if not hmac.compare_digest(token.key_hash, digest):
             continue
-        token.user = rows.load(User, row[TOKEN_COLUMNS:])
+        token.user = rows.load(User, row[TOKEN_COLUMNS:SEAT_START])
         if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
             return None
         if not token.user.is_active:
@@ -77,6 +83,7 @@ def authenticate_token(raw: str) -> User | None:
             token.last_used_at = now
         user = token.user
         user._taizhang_api_token = token  # type: ignore[attr-defined]
+        policies.keep_seats(user, (seat[SEAT_START:] for seat in (row, *more)))
         return user
     return None
 

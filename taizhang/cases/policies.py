@@ -5,7 +5,9 @@
 authorises an action, which the audit trail records. Nothing else filters cases by hand.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -31,9 +33,12 @@ UNIT_VIEW_ROLES = frozenset({Role.UNIT_LEADER, Role.HANDLER, Role.VIEWER})
 
 
 # Read on every request: written out, since building it through the ORM costs many times what it takes to run.
-SEATS_SQL = (f"SELECT m.role, m.org_id, o.path, o.name FROM {Membership._meta.db_table} m "
-             f"JOIN {Organisation._meta.db_table} o ON o.id = m.org_id WHERE m.user_id = %s AND o.is_active "
-             f"ORDER BY m.id")
+# `SEATS_JOIN` gives the seats of the user `u` of a query, one row each (a row of NULLs when there are none);
+# an API token's query reads them with its user.
+SEAT_COLUMNS = "m.role, m.org_id, o.path, o.name"
+SEATS_JOIN = (f"LEFT JOIN ({Membership._meta.db_table} m JOIN {Organisation._meta.db_table} o "
+              "ON o.id = m.org_id AND o.is_active) ON m.user_id = u.id")
+SEATS_SQL = f"SELECT {SEAT_COLUMNS} FROM {User._meta.db_table} u {SEATS_JOIN} WHERE u.id = %s ORDER BY m.id"
 
 
 @dataclass(frozen=True)
@@ -54,9 +59,15 @@ def seats(user: User) -> list[Seat]:
     if cached is None:
         with connection.cursor() as cursor:
             cursor.execute(SEATS_SQL, [user.pk])
-            cached = [Seat(Role(role), org_id, path, name) for role, org_id, path, name in cursor.fetchall()]
-        user._taizhang_seats = cached  # type: ignore[attr-defined]
+            cached = keep_seats(user, cursor.fetchall())
     return cached
+
+
+def keep_seats(user: User, found: Iterable[Sequence[Any]]) -> list[Seat]:
+    """Keep on the user object the seats read in `SEAT_COLUMNS` through `SEATS_JOIN`."""
+    kept = [Seat(Role(role), org_id, path, name) for role, org_id, path, name in found if role is not None]
+    user._taizhang_seats = kept  # type: ignore[attr-defined]
+    return kept
 
 
 def forget_seats(user: User) -> None:

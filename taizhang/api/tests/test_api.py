@@ -5,13 +5,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from rest_framework.test import APIClient
 
-from taizhang.accounts.models import Membership
+from taizhang.accounts.models import Membership, User
 from taizhang.api.models import ApiToken, IdempotencyRecord
 from taizhang.api.tokens import authenticate_token, create_token, revoke_token
 from taizhang.audit.models import AuditEvent
+from taizhang.cases import policies
 from taizhang.cases.models import Case, Evidence
 from taizhang.core.credit_code import make_credit_code
 from taizhang.core.models import OutboxMessage
+from taizhang.orgs.models import Organisation
 from taizhang.testing.matrix import PDF_BYTES, drive
 from taizhang.testing.personas import PASSWORD
 
@@ -109,6 +111,22 @@ def test_revoking_a_membership_takes_effect_on_the_next_request(world, cast, cli
     Membership.objects.filter(user=world.supervisor).delete()
     assert client.get(f"/api/v1/cases/{case.number}/").status_code == 404
     assert client.get("/api/v1/cases/").json()["results"] == []
+
+
+def test_a_token_brings_its_users_seats_as_the_seats_query_reads_them(world, django_assert_num_queries):
+    user, nobody = world.supervisor, User.objects.create_user(username="no-seat", password=PASSWORD)
+    Membership.objects.create(user=user, org=world.inspection_group, role="viewer")
+    Membership.objects.create(user=user, org=world.inspection_office, role="viewer")
+    Organisation.objects.filter(pk=world.inspection_office.pk).update(is_active=False)
+    for member, seated in ((user, 2), (nobody, 0)):
+        _token, raw = create_token(user=member, name="x")
+        authenticate_token(raw)  # its last-used time
+        expected = policies.seats(User.objects.get(pk=member.pk))  # through the seats query
+        assert len(expected) == seated
+        with django_assert_num_queries(1):
+            found = authenticate_token(raw)
+            assert found is not None
+            assert policies.seats(found) == expected
 
 
 def test_inactive_user_token_is_401(world):

@@ -13,10 +13,11 @@ from taizhang.core.models import OutboxMessage
 from taizhang.search.models import SearchDocument
 
 NEW_CASE = {"source": "hotline", "title": "园区路灯不亮", "description": "群众来电反映园区道路路灯长期不亮。"}
-# Token, idempotency claim, seats, default supervising body, number, audit head lock, then the case, its
-# search document, outbox row and audit event with the head's move (one statement on PostgreSQL, five on
-# SQLite), idempotency answer; plus the enterprise links when given (in that statement on PostgreSQL).
-CREATE_QUERIES = 8 if connection.vendor == "postgresql" else 12
+# Token with the user's seats, idempotency claim, default supervising body, number, audit head lock, then
+# the case, its search document, outbox row and audit event with the head's move (one statement on
+# PostgreSQL, five on SQLite), idempotency answer; plus the enterprise links when given (in that statement
+# on PostgreSQL).
+CREATE_QUERIES = 7 if connection.vendor == "postgresql" else 11
 
 
 def _statements(queries: CaptureQueriesContext) -> list[str]:
