@@ -3,11 +3,12 @@
 Building a query through the ORM costs several times what the database takes to run it. A hot read
 is written out as plain SQL over `columns()` and its values turned back into an instance by `load()`,
 converted as the ORM converts them; `insert()` is `save(force_insert=True)` of a new instance with
-its INSERT built once per model. Neither sends model signals.
+its INSERT built once per model, and `batch()` sends the inserts of a block together. Neither sends
+model signals.
 """
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from functools import cache
 from typing import Any, cast
@@ -162,7 +163,8 @@ def _send(pending: list[Pending]) -> None:
         with db.cursor() as cursor:
             _send_together(cursor, pending)
     else:
-        with transaction.atomic(using=db.alias, savepoint=False), db.cursor() as cursor:
+        several = transaction.atomic(using=db.alias, savepoint=False) if len(pending) > 1 else nullcontext()
+        with several, db.cursor() as cursor:
             for obj, along in pending:
                 if along is not None:
                     cursor.execute(*along)
