@@ -68,8 +68,9 @@ def authenticate_token(raw: str) -> User | None:
     with connection.cursor() as cursor:
         cursor.execute(TOKENS_SQL, [raw[:PREFIX_LENGTH]])
         found = cursor.fetchall()
-    for _token_id, token_rows in itertools.groupby(found, key=lambda row: row[0]):
-        row, *more = token_rows
+    for _token_id, grouped in itertools.groupby(found, key=lambda row: row[0]):
+        token_rows = list(grouped)  # one per seat
+        row = token_rows[0]
         token = rows.load(ApiToken, row[:TOKEN_COLUMNS])
         if not hmac.compare_digest(token.key_hash, digest):
             continue
@@ -83,7 +84,7 @@ def authenticate_token(raw: str) -> User | None:
             token.last_used_at = now
         user = token.user
         user._taizhang_api_token = token  # type: ignore[attr-defined]
-        policies.keep_seats(user, (seat[SEAT_START:] for seat in (row, *more)))
+        policies.keep_seats(user, (seat_row[SEAT_START:] for seat_row in token_rows))
         return user
     return None
 

@@ -133,15 +133,20 @@ def _related(field: Field[Any, Any], obj: Model) -> Model | None:
     return cast("models.ForeignKey[Any, Any]", field).get_cached_value(obj, None) if field.is_relation else None
 
 
-def _values(obj: Model, db: Any, earlier: dict[int, int]) -> tuple[tuple[str, ...], list[Any]]:
+Reference = tuple[Model, str, Model]  # a row, the attribute of its foreign key, the row it points at
+
+
+def _values(obj: Model, db: Any, earlier: dict[int, int],
+            references: list[Reference]) -> tuple[tuple[str, ...], list[Any]]:
     """The slots of `obj`'s INSERT and its parameters; `earlier` maps a row of this statement (by id) to
-    the WITH that inserts it."""
+    the WITH that inserts it, and a foreign key to such a row is added to `references`."""
     slots, params = [], []
     for field, attname, unchanged, pre_save in _insert_plan(type(obj)):
         value = field.pre_save(obj, add=True) if pre_save else getattr(obj, attname)
         if value is None and (related := _related(field, obj)) is not None:
             if related.pk is None and id(related) in earlier:
                 slots.append(f"(SELECT {column(related._meta.pk)} FROM r{earlier[id(related)]})")
+                references.append((obj, attname, related))
                 continue
             if related.pk is None:
                 raise ValueError(f"{type(obj).__name__}.{field.name} is a row not inserted before it")
@@ -168,7 +173,7 @@ def _send(pending: list[Pending]) -> None:
             for obj, along in pending:
                 if along is not None:
                     cursor.execute(*along)
-                slots, params = _values(obj, db, {})
+                slots, params = _values(obj, db, {}, [])
                 cursor.execute(_insert_statement(type(obj), slots), params)
                 if obj._meta.auto_field:
                     row = cursor.fetchone()
@@ -185,11 +190,12 @@ def _send_together(cursor: Any, pending: list[Pending]) -> None:
     params: list[Any] = []
     earlier: dict[int, int] = {}
     keyed: list[tuple[Model, str]] = []
+    references: list[Reference] = []
     for position, (obj, along) in enumerate(pending):
         if along is not None:
             parts.append(f"a{position} AS ({along[0]})")
             params += along[1]
-        slots, values = _values(obj, cursor.db, earlier)
+        slots, values = _values(obj, cursor.db, earlier, references)
         parts.append(f"r{position} AS ({_insert_statement(type(obj), slots)})")
         params += values
         earlier[id(obj)] = position
@@ -200,7 +206,5 @@ def _send_together(cursor: Any, pending: list[Pending]) -> None:
     assert row is not None
     for (obj, _ref), pk in zip(keyed, row, strict=False):  # nothing keyed: the row is (1,)
         obj.pk = pk
-    for obj, _along in pending:  # foreign keys to rows of this statement
-        for field, attname, _unchanged, _pre_save in _insert_plan(type(obj)):
-            if getattr(obj, attname) is None and (related := _related(field, obj)) is not None:
-                setattr(obj, attname, related.pk)
+    for obj, attname, related in references:
+        setattr(obj, attname, related.pk)
