@@ -1,7 +1,7 @@
 """Benchmark: case creation over HTTP against a raw INSERT of the same row, measured in the same run.
 
-A live server, started exactly as `taizhang serve` starts its web process (gunicorn, same worker class,
-workers and threads), answers `POST /api/v1/cases/` with a token and a fresh `Idempotency-Key` per
+A live server, started exactly as `taizhang serve` starts its web process (granian, same workers and
+threads), answers `POST /api/v1/cases/` with a token and a fresh `Idempotency-Key` per
 request: the whole write path (registration, search index, audit event in the hash chain, outbox row,
 idempotency record). The baseline inserts the same case row with one plain SQL INSERT per transaction
 through the same database. The two are measured in alternating rounds, so that both see the same load
@@ -15,7 +15,7 @@ own key), so the client takes little of the CPU the server needs:
     TAIZHANG_DATABASE_URL=postgres://postgres@127.0.0.1:5432/taizhang_api_bench \
         .venv/bin/python bench/api_create_bench.py
 
-Besides the rates it prints the CPU time the gunicorn workers and their PostgreSQL backends spend per
+Besides the rates it prints the CPU time the web server's workers and their PostgreSQL backends spend per
 creation (from /proc): a cost that, unlike a rate, hardly depends on what else the machine runs.
 
 The database is migrated and seeded with the demo personas; created rows are left in place. At the end
@@ -76,7 +76,7 @@ class ApiRound:
     socket_errors: int
     p50_ms: float
     p95_ms: float
-    web_cpu_ms: float = 0.0  # CPU time of the gunicorn workers per request
+    web_cpu_ms: float = 0.0  # CPU time of the web server's workers per request
     db_cpu_ms: float = 0.0  # CPU time of their PostgreSQL backends per request
 
     @property
@@ -182,7 +182,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="length of each API round")
     parser.add_argument("--raw-inserts", type=int, default=1000, help="INSERTs per baseline round")
     parser.add_argument("--connections", type=int, default=4, help="concurrent keep-alive HTTP connections")
-    parser.add_argument("--workers", type=int, help="gunicorn workers (default: as `taizhang serve`)")
+    parser.add_argument("--workers", type=int, help="web server workers (default: as `taizhang serve`)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: as `taizhang serve`)")
     args = parser.parse_args()
 

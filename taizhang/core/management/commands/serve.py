@@ -1,4 +1,4 @@
-"""`taizhang serve`: the web server (gunicorn), the task worker and the scheduler, run and stopped together."""
+"""`taizhang serve`: the web server (granian), the task worker and the scheduler, run and stopped together."""
 
 import os
 import signal
@@ -25,14 +25,12 @@ def default_web_threads() -> int:
     return 1
 
 
-def web_command(bind: str, workers: int, threads: int) -> list[str]:
-    """gunicorn as Taizhang runs it. More than one thread per worker selects the threaded worker,
-    which also keeps client connections alive between requests."""
-    command = [sys.executable, "-m", "gunicorn", "taizhang.config.wsgi:application", "--bind", bind,
-               "--workers", str(workers), "--access-logfile", "-", "--graceful-timeout", "20", "--no-control-socket"]
-    if threads > 1:
-        command += ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "5"]
-    return command
+def web_command(host: str, port: int, workers: int, threads: int) -> list[str]:
+    """granian as Taizhang runs it: HTTP parsed outside Python, connections kept alive, each worker process
+    running the application in `threads` threads."""
+    return [sys.executable, "-m", "granian", "--interface", "wsgi", "taizhang.config.wsgi:application",
+            "--host", host, "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads),
+            "--access-log", "--respawn-failed-workers", "--workers-kill-timeout", "20"]
 
 
 def uses_database_tasks() -> bool:
@@ -41,8 +39,7 @@ def uses_database_tasks() -> bool:
 
 def child_commands(host: str, port: int, web_workers: int, *, threads: int = 1, with_worker: bool,
                    with_scheduler: bool = True) -> dict[str, list[str]]:
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    commands = {"web": web_command(bind, web_workers, threads)}
+    commands = {"web": web_command(host, port, web_workers, threads)}
     if with_worker:
         commands["worker"] = [sys.executable, "-m", "taizhang.cli", "db_worker", "--no-reload", "--queue-name", "*"]
     if with_scheduler:
@@ -112,16 +109,15 @@ def stop_all(children: dict[str, subprocess.Popen[bytes]]) -> None:
 
 
 class Command(BaseCommand):
-    help = "Serve Taizhang with gunicorn and run the database task worker and the scheduler beside it."
+    help = "Serve Taizhang with granian and run the database task worker and the scheduler beside it."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
         parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
         parser.add_argument("--workers", type=int, default=default_web_workers(),
-                            help="gunicorn worker processes (default: %(default)s)")
+                            help="web server worker processes (default: %(default)s)")
         parser.add_argument("--threads", type=int, default=default_web_threads(),
-                            help="threads per gunicorn worker; more than one keeps connections alive "
-                                 "(default: %(default)s)")
+                            help="application threads per worker process (default: %(default)s)")
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
         parser.add_argument("--no-scheduler", action="store_true",
                             help="do not start the scheduler of periodic jobs (run `taizhang scheduler` elsewhere)")
