@@ -9,7 +9,6 @@ batches.
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 from django.db import transaction
 
@@ -47,10 +46,10 @@ def _texts(values: Iterable[object]) -> list[str]:
     return [str(value or "") for value in values]
 
 
-def build_document(fields: Iterable[str], **case: Any) -> SearchDocument:
-    """The document of these texts, for `case=` a case or `case_id=` its key."""
+def document_columns(fields: Iterable[str]) -> dict[str, str]:
+    """The body and terms of the search document of these texts."""
     values = list(fields)
-    return SearchDocument(**case, body=document_body(values), terms=serialise(document_terms(values)))
+    return {"body": document_body(values), "terms": serialise(document_terms(values))}
 
 
 def index_new_case(case: Case, enterprises: Sequence[Enterprise]) -> None:
@@ -59,7 +58,7 @@ def index_new_case(case: Case, enterprises: Sequence[Enterprise]) -> None:
     texts = _texts(getattr(case, name) for name in CASE_FIELDS)
     for enterprise in enterprises:
         texts += [enterprise.name, enterprise.credit_code]
-    rows.insert(build_document(texts, case=case))  # in a `rows.batch()` with the case, it gets the case's key
+    rows.insert(SearchDocument(case=case, **document_columns(texts)))  # in a `rows.batch()`, gets the case's key
 
 
 @transaction.atomic(savepoint=False)  # no savepoint round trips; an error aborts the caller's transaction
@@ -71,7 +70,7 @@ def index_cases(ids: Iterable[int]) -> int:
         batch = wanted[start:start + BATCH_SIZE]
         fields = case_fields(batch)
         SearchDocument.objects.filter(case_id__in=batch).delete()
-        documents = [build_document(texts, case_id=case_id) for case_id, texts in fields.items()]
+        documents = [SearchDocument(case_id=case_id, **document_columns(texts)) for case_id, texts in fields.items()]
         SearchDocument.objects.bulk_create(documents, batch_size=500)
         written += len(fields)
     return written
