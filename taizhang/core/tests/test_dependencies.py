@@ -1,0 +1,74 @@
+"""Every package the running application imports is installed by `pip install taizhang` itself.
+
+A module imported only by tests may come from the `dev` extra; one imported by the application must come
+from the runtime dependencies or what they require in turn, or a production install fails on import."""
+
+import ast
+import sys
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+PACKAGE = Path(__file__).resolve().parents[2]
+PYPROJECT = PACKAGE.parent / "pyproject.toml"
+TEST_HELPERS = {Path("testing/matrix.py")}  # the permission-matrix helpers; the personas serve the demo too
+
+
+def runtime_closure() -> set[str]:
+    """The declared runtime distributions and, recursively, what they require on this platform (with the
+    extras asked for)."""
+    pending = [Requirement(text) for text in tomllib.loads(PYPROJECT.read_text())["project"]["dependencies"]]
+    found: set[str] = set()
+    while pending:
+        requirement = pending.pop()
+        name = canonicalize_name(requirement.name)
+        if name in found:
+            continue
+        found.add(name)
+        for text in metadata.requires(name) or []:
+            inner = Requirement(text)
+            if inner.marker is None or any(inner.marker.evaluate({"extra": extra})
+                                           for extra in requirement.extras or {""}):
+                pending.append(inner)
+    return found
+
+
+def application_imports() -> dict[str, Path]:
+    """Top-level names imported by the application's modules (not its tests), with a file importing each."""
+    found: dict[str, Path] = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE).parts
+        if "tests" in parts or path.name == "conftest.py" or path.relative_to(PACKAGE) in TEST_HELPERS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.split(".")[0], path)
+    return found
+
+
+def test_every_package_the_application_imports_is_a_runtime_dependency():
+    providers = metadata.packages_distributions()
+    closure = runtime_closure()
+    missing = []
+    for top, path in sorted(application_imports().items()):
+        if top == "taizhang" or top in sys.stdlib_module_names:
+            continue
+        distributions = {canonicalize_name(name) for name in providers.get(top, [])}
+        if not distributions & closure:
+            missing.append(f"{top} (imported by {path.relative_to(PACKAGE.parent)})")
+    assert missing == []
+
+
+def test_the_check_sees_an_import_that_only_a_development_tool_provides():
+    providers = metadata.packages_distributions()
+    assert "pytest" in providers
+    assert not {canonicalize_name(name) for name in providers["pytest"]} & runtime_closure()
