@@ -28,7 +28,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from taizhang.accounts.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "sqlite:////tmp/taizhang-ledger-export-bench.sqlite3"
@@ -63,12 +66,20 @@ def prepare(cases: int, seed: int) -> None:
         print(f"  {result.created} cases in {result.seconds:.0f} s", flush=True)
 
 
-def _cases(size: int) -> Any:
-    """The first `size` cases the supervisor sees, by id: the same rows for every process."""
-    from taizhang.cases import policies
+def _bench_user() -> "User":
     from taizhang.ledger.selectors import active_user
 
     user = active_user(USERNAME)
+    if user is None:
+        raise SystemExit(f"no active user {USERNAME!r}: the bench seeds the demo personas first")
+    return user
+
+
+def _cases(size: int) -> Any:
+    """The first `size` cases the supervisor sees, by id: the same rows for every process."""
+    from taizhang.cases import policies
+
+    user = _bench_user()
     visible = policies.scope(user)
     cutoff = visible.order_by("id").values_list("id", flat=True)[size - 1]
     return user, visible.filter(id__lte=cutoff)
@@ -92,7 +103,7 @@ def child_dump(size: int, path: str) -> dict[str, Any]:
 
 
 def child_plain(size: int, dump: str, out: str) -> dict[str, Any]:
-    import xlsxwriter
+    import xlsxwriter  # type: ignore[import-untyped]
 
     from taizhang.ledger import layout
 
@@ -126,9 +137,9 @@ def child_export(size: int, out: str) -> dict[str, Any]:
 
 
 def child_import(path: str) -> dict[str, Any]:
-    from taizhang.ledger import selectors, services
+    from taizhang.ledger import services
 
-    user = selectors.active_user(USERNAME)
+    user = _bench_user()
     started = time.perf_counter()
     with open(path, "rb") as handle:
         job = services.upload_import(actor=user, upload=handle, name="bench.xlsx", validate_now=True)
