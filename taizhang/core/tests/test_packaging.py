@@ -1,9 +1,11 @@
-"""Every package the running application imports is installed by `pip install taizhang` itself.
+"""`pip install .` installs everything the application needs: the packages it imports and its data files.
 
 A module imported only by tests may come from the `dev` extra; one imported by the application must come
-from the runtime dependencies or what they require in turn, or a production install fails on import."""
+from the runtime dependencies or what they require in turn, or a production install fails on import.
+Templates, static files and catalogues reach the wheel only through the package-data patterns."""
 
 import ast
+import fnmatch
 import sys
 import tomllib
 from importlib import metadata
@@ -72,3 +74,15 @@ def test_the_check_sees_an_import_that_only_a_development_tool_provides():
     providers = metadata.packages_distributions()
     assert "pytest" in providers
     assert not {canonicalize_name(name) for name in providers["pytest"]} & runtime_closure()
+
+
+def test_every_data_file_of_the_application_is_packaged():
+    """Directories without `__init__.py` are packages too (setuptools' namespace discovery), so a file is
+    installed when its name matches a pattern given for all packages."""
+    patterns = tomllib.loads(PYPROJECT.read_text())["tool"]["setuptools"]["package-data"]["*"]
+    left_out = [
+        str(path.relative_to(PACKAGE.parent)) for path in sorted(PACKAGE.rglob("*"))
+        if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts
+        and not path.name.startswith(".") and not any(fnmatch.fnmatch(path.name, p) for p in patterns)
+    ]
+    assert left_out == []
