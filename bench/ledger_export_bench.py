@@ -71,7 +71,7 @@ def _bench_user() -> "User":
 
     user = active_user(USERNAME)
     if user is None:
-        raise SystemExit(f"no active user {USERNAME!r}: the bench seeds the demo personas first")
+        raise SystemExit(f"no active user {USERNAME!r}: use a database this bench prepared (--db)")
     return user
 
 
