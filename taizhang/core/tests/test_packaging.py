@@ -8,6 +8,7 @@ import ast
 import fnmatch
 import sys
 import tomllib
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -15,14 +16,15 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 PACKAGE = Path(__file__).resolve().parents[2]
-PYPROJECT = PACKAGE.parent / "pyproject.toml"
+PROJECT = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
 TEST_HELPERS = {Path("testing/matrix.py")}  # the permission-matrix helpers; the personas serve the demo too
 
 
-def runtime_closure() -> set[str]:
+@cache
+def runtime_closure() -> frozenset[str]:
     """The declared runtime distributions and, recursively, what they require on this platform (with the
     extras asked for)."""
-    pending = [Requirement(text) for text in tomllib.loads(PYPROJECT.read_text())["project"]["dependencies"]]
+    pending = [Requirement(text) for text in PROJECT["project"]["dependencies"]]
     found: set[str] = set()
     while pending:
         requirement = pending.pop()
@@ -35,7 +37,7 @@ def runtime_closure() -> set[str]:
             if inner.marker is None or any(inner.marker.evaluate({"extra": extra})
                                            for extra in requirement.extras or {""}):
                 pending.append(inner)
-    return found
+    return frozenset(found)
 
 
 def application_imports() -> dict[str, Path]:
@@ -79,7 +81,7 @@ def test_the_check_sees_an_import_that_only_a_development_tool_provides():
 def test_every_data_file_of_the_application_is_packaged():
     """Directories without `__init__.py` are packages too (setuptools' namespace discovery), so a file is
     installed when its name matches a pattern given for all packages."""
-    patterns = tomllib.loads(PYPROJECT.read_text())["tool"]["setuptools"]["package-data"]["*"]
+    patterns = PROJECT["tool"]["setuptools"]["package-data"]["*"]
     left_out = [
         str(path.relative_to(PACKAGE.parent)) for path in sorted(PACKAGE.rglob("*"))
         if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts
