@@ -12,7 +12,19 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(os.environ.get("TAIZHANG_VAR_DIR", BASE_DIR / "var"))
+
+
+def default_var_dir(base: Path) -> Path:
+    """`var/` of a source checkout (as `make demo` uses it). An installed package has no place of its own for
+    data: beside site-packages a reinstall would delete the database and the uploads."""
+    if (base / "pyproject.toml").is_file():
+        return base / "var"
+    raise ImproperlyConfigured(
+        "Set TAIZHANG_VAR_DIR to the directory for Taizhang's data (SQLite database, uploaded files, static "
+        "files, secret key), e.g. TAIZHANG_VAR_DIR=/var/lib/taizhang.")
+
+
+VAR_DIR = Path(os.environ["TAIZHANG_VAR_DIR"]) if os.environ.get("TAIZHANG_VAR_DIR") else default_var_dir(BASE_DIR)
 
 
 def env_bool(name: str, default: bool = False) -> bool:

@@ -2,7 +2,8 @@
 
 A module imported only by tests may come from the `dev` extra; one imported by the application must come
 from the runtime dependencies or what they require in turn, or a production install fails on import.
-Templates, static files and catalogues reach the wheel only through the package-data patterns."""
+Templates, static files and catalogues reach the wheel only through the package-data patterns. Installed, it
+keeps no data beside its code."""
 
 import ast
 import fnmatch
@@ -12,8 +13,12 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
+import pytest
+from django.core.exceptions import ImproperlyConfigured
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from taizhang.config.settings import default_var_dir
 
 PACKAGE = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
@@ -88,3 +93,15 @@ def test_every_data_file_of_the_application_is_packaged():
         and not path.name.startswith(".") and not any(fnmatch.fnmatch(path.name, p) for p in patterns)
     ]
     assert left_out == []
+
+
+def test_a_source_checkout_keeps_its_data_in_var(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
+    assert default_var_dir(tmp_path) == tmp_path / "var"
+    assert default_var_dir(PACKAGE.parent) == PACKAGE.parent / "var"
+
+
+def test_an_installed_package_asks_where_its_data_goes(tmp_path):
+    """Beside site-packages a reinstall would delete the database and the uploads."""
+    with pytest.raises(ImproperlyConfigured, match="Set TAIZHANG_VAR_DIR"):
+        default_var_dir(tmp_path / "site-packages")
