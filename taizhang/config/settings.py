@@ -24,7 +24,7 @@ def default_var_dir(base: Path) -> Path:
         "files, secret key), e.g. TAIZHANG_VAR_DIR=/var/lib/taizhang.")
 
 
-VAR_DIR = Path(os.environ["TAIZHANG_VAR_DIR"]) if os.environ.get("TAIZHANG_VAR_DIR") else default_var_dir(BASE_DIR)
+VAR_DIR = Path(given) if (given := os.environ.get("TAIZHANG_VAR_DIR")) else default_var_dir(BASE_DIR)
 
 
 def env_bool(name: str, default: bool = False) -> bool:
