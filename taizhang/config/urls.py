@@ -15,3 +15,5 @@ urlpatterns = [
     path("", include("taizhang.web.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+handler500 = "taizhang.web.errors.server_error"

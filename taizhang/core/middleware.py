@@ -1,5 +1,6 @@
-"""Attach a request id to every request; services copy it into audit events."""
+"""Attach a request id to every request; services copy it into audit events and log lines carry it."""
 
+import logging
 import re
 import uuid
 from collections.abc import Callable
@@ -25,3 +26,11 @@ class RequestIdMiddleware:
             current_request_id.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class RequestIdFilter(logging.Filter):
+    """Gives each log record the id of the request it was written in ("-" outside one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current_request_id.get() or "-"
+        return True
