@@ -97,6 +97,7 @@ demo: $(STAMP) system-packages
 	$(DEMO_ENV) $(BIN)/taizhang serve --host $(HOST) --port $(PORT)
 
 serve: $(STAMP)
+	$(DEMO_ENV) $(BIN)/taizhang collectstatic --noinput --verbosity 0
 	$(DEMO_ENV) $(BIN)/taizhang serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) system-packages

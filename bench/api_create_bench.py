@@ -193,6 +193,7 @@ def main() -> None:
     if not os.environ["TAIZHANG_DATABASE_URL"].startswith("postgres"):
         raise SystemExit("this benchmark runs on PostgreSQL (TAIZHANG_DATABASE_URL=postgres://...)")
     os.environ.setdefault("TAIZHANG_MEDIA_ROOT", "/tmp/taizhang-api-bench-media")
+    os.environ.setdefault("TAIZHANG_STATIC_ROOT", "/tmp/taizhang-api-bench-static")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taizhang.config.settings")
     os.environ["TAIZHANG_SSL_REDIRECT"] = "false"
     os.environ.setdefault("TAIZHANG_LOG_LEVEL", "WARNING")
@@ -212,7 +213,12 @@ def main() -> None:
     from taizhang.audit.verify import verify_chain
     from taizhang.cases.models import Case
     from taizhang.core import workdays
-    from taizhang.core.management.commands.serve import child_commands, default_web_threads, default_web_workers
+    from taizhang.core.management.commands.serve import (
+        child_commands,
+        default_web_threads,
+        default_web_workers,
+        uncollected_static_file,
+    )
     from taizhang.sla import deadlines
     from taizhang.testing.personas import build_world
 
@@ -221,6 +227,8 @@ def main() -> None:
         _token, token = create_token(user=world.supervisor, name="bench")
     workdays.seed_calendar()
     deadlines.seed_default_time_limits()
+    if uncollected_static_file() is not None:  # the server starts as `taizhang serve` would let it
+        call_command("collectstatic", interactive=False, verbosity=0)
     cases_before = Case.objects.filter(registered_by=world.supervisor).count()
     connection.close()
 

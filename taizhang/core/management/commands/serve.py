@@ -7,9 +7,12 @@ import sys
 import time
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import Any, cast
 
+from django.apps import apps
 from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
@@ -31,6 +34,20 @@ def web_command(host: str, port: int, workers: int, threads: int) -> list[str]:
     return [sys.executable, "-m", "granian", "--interface", "wsgi", "taizhang.config.wsgi:application",
             "--host", host, "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads),
             "--access-log", "--respawn-failed-workers", "--workers-kill-timeout", "20"]
+
+
+def uncollected_static_file() -> str | None:
+    """A static file the installed version ships that `collectstatic` has not put in the manifest, if any.
+
+    Pages name static files through the manifest; one missing from it makes every page that names it fail.
+    """
+    if not isinstance(staticfiles_storage, ManifestFilesMixin):
+        return None
+    # Read afresh: Django returns (paths, manifest hash); its type stubs still say a dict.
+    collected, _manifest_hash = cast(tuple[dict[str, str], str], staticfiles_storage.load_manifest())
+    ignore_patterns = apps.get_app_config("staticfiles").ignore_patterns
+    shipped = (path for finder in finders.get_finders() for path, _storage in finder.list(ignore_patterns))
+    return next((path for path in shipped if path not in collected), None)
 
 
 def uses_database_tasks() -> bool:
@@ -124,6 +141,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, host: str, port: int, workers: int, threads: int, no_worker: bool,
                no_scheduler: bool, **options: Any) -> None:
+        missing = uncollected_static_file()
+        if missing is not None:
+            raise CommandError(_("The static files of this version have not been collected (%(path)s is missing). "
+                                 "Run `taizhang collectstatic --noinput`, then start again.") % {"path": missing})
         with_worker = not no_worker and uses_database_tasks()
         if not no_worker and not with_worker:
             self.stdout.write(_("The task backend is not the database backend; no task worker is started here."))
