@@ -1,4 +1,5 @@
-/* Workspace behaviour: uploads with drag-and-drop and a progress bar (Alpine), enterprise picker. */
+/* Workspace behaviour: uploads with drag-and-drop and a progress bar (Alpine), enterprise picker, and a
+   notice when a request made in the page (htmx) fails instead of nothing happening. */
 document.addEventListener("alpine:init", function () {
   window.Alpine.data("uploader", function () {
     return {
@@ -65,3 +66,22 @@ document.addEventListener("alpine:init", function () {
     };
   });
 });
+
+function showRequestError(status, requestId) {
+  var notice = document.getElementById("request-error");
+  if (!notice) { return; }
+  var kind = status === 0 ? "network" : status >= 500 ? "server" : status === 403 ? "forbidden"
+    : status === 404 ? "missing" : "other";
+  notice.textContent = notice.dataset[kind].replace("{id}", requestId || "-").replace("{status}", String(status));
+  notice.hidden = false;
+}
+
+document.addEventListener("htmx:beforeRequest", function () {
+  var notice = document.getElementById("request-error");
+  if (notice) { notice.hidden = true; }
+});
+document.addEventListener("htmx:responseError", function (event) {
+  var xhr = event.detail.xhr;
+  showRequestError(xhr.status, xhr.getResponseHeader("X-Request-ID"));
+});
+document.addEventListener("htmx:sendError", function () { showRequestError(0, ""); });
