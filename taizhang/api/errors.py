@@ -38,6 +38,11 @@ def error_body(code: str, message: Any, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": str(message), **extra}}
 
 
+def server_error_body() -> dict[str, Any]:
+    return error_body("server_error", _("Something went wrong on our side. Quote the request id to an operator."),
+                      request_id=current_request_id.get())
+
+
 def error_response(code: str, message: Any, status: int, **extra: Any) -> Response:
     """A response in the API's error shape, for modules that answer errors themselves."""
     return Response(error_body(code, message, **extra), status=status)
@@ -127,5 +132,4 @@ def _handle(exc: Exception) -> Response:
                 code = detail_code
         return error_response(code or "error", _flatten(exc.detail), status_code)
     logger.exception("Unhandled error in the API", exc_info=exc)
-    return error_response("server_error", _("Something went wrong on our side. Quote the request id to an operator."),
-                          500, request_id=current_request_id.get())
+    return Response(server_error_body(), status=500)

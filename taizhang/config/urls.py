@@ -16,4 +16,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
-handler500 = "taizhang.web.errors.server_error"
+handler404 = "taizhang.config.errors.page_not_found"
+handler500 = "taizhang.config.errors.server_error"

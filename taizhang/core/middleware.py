@@ -9,6 +9,7 @@ from contextvars import ContextVar
 from django.http import HttpRequest, HttpResponse
 
 current_request_id: ContextVar[str] = ContextVar("current_request_id", default="")
+REQUEST_ID_KEY = "taizhang.request_id"  # in request.META, for what Django logs after the middleware returned
 _SAFE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -19,6 +20,7 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _SAFE.match(incoming) else uuid.uuid4().hex
+        request.META[REQUEST_ID_KEY] = request_id
         token = current_request_id.set(request_id)
         try:
             response = self.get_response(request)
@@ -32,5 +34,7 @@ class RequestIdFilter(logging.Filter):
     """Gives each log record the id of the request it was written in ("-" outside one)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id.get() or "-"
+        request = getattr(record, "request", None)  # Django's request loggers pass it
+        meta = request.META if isinstance(request, HttpRequest) else {}
+        record.request_id = current_request_id.get() or meta.get(REQUEST_ID_KEY) or "-"
         return True

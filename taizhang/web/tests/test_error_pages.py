@@ -1,4 +1,5 @@
-"""Error pages: translated, with a way back, and the 500 page with the request id the log line carries."""
+"""Error answers: translated pages with a way back in the workspace, the API's and Open311's own shapes under
+their prefixes, and the request id in the 500 answer and in every log line of the request."""
 
 import io
 import logging
@@ -10,7 +11,7 @@ from django.test import Client
 from django.urls import path
 from django.utils.module_loading import import_string
 
-from taizhang.config.urls import handler500
+from taizhang.config.urls import handler404, handler500
 from taizhang.config.urls import urlpatterns as site_urlpatterns
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
@@ -24,8 +25,9 @@ def forbidden_view(request: HttpRequest) -> HttpResponse:
     raise PermissionDenied
 
 
-urlpatterns = [path("boom/", failing_view), path("forbidden/", forbidden_view), *site_urlpatterns]
-__all__ = ["handler500", "urlpatterns"]
+urlpatterns = [path("boom/", failing_view), path("api/v1/boom/", failing_view),
+               path("open311/v2/boom.xml", failing_view), path("forbidden/", forbidden_view), *site_urlpatterns]
+__all__ = ["handler404", "handler500", "urlpatterns"]
 
 
 @pytest.fixture
@@ -107,3 +109,36 @@ def test_a_forbidden_page_keeps_the_navigation(login, world):
     assert "您的角色无权打开此页面" in page
     assert "返回我的待办" in page
     assert 'class="site-nav"' in page
+
+
+def test_every_log_line_of_a_request_names_it_even_after_the_response(console_log):
+    Client().get("/no-such-page/", HTTP_X_REQUEST_ID="req-404")
+    assert "WARNING django.request [req-404] Not Found: /no-such-page/" in console_log.getvalue()
+
+
+def test_an_unknown_api_address_answers_in_the_api_error_shape():
+    response = Client().get("/api/v2/cases/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"error": {"code": "not_found", "message": "未找到相关内容。"}}
+
+
+def test_an_unexpected_api_failure_outside_the_framework_still_answers_in_the_api_error_shape():
+    response = Client(raise_request_exception=False).get("/api/v1/boom/", HTTP_X_REQUEST_ID="req-api")
+    assert response.status_code == 500
+    error = response.json()["error"]
+    assert (error["code"], error["request_id"]) == ("server_error", "req-api")
+    assert "secret detail" not in response.content.decode()
+
+
+def test_open311_answers_unknown_addresses_and_failures_as_its_error_list_in_the_format_asked():
+    missing = Client().get("/open311/v2/no-such.json")
+    assert missing.status_code == 404
+    assert missing.json() == [{"code": 404, "description": "未找到相关内容。"}]
+    failed = Client(raise_request_exception=False).get("/open311/v2/boom.xml", HTTP_X_REQUEST_ID="req-311")
+    assert failed.status_code == 500
+    assert failed["Content-Type"].startswith("text/xml")
+    body = failed.content.decode()
+    assert "<code>500</code>" in body
+    assert "请求编号 req-311" in body
+    assert "secret detail" not in body
