@@ -8,7 +8,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -36,6 +38,18 @@ DRF_CODES: dict[type[exceptions.APIException], tuple[str, int]] = {
 
 def error_body(code: str, message: Any, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": str(message), **extra}}
+
+
+# Bodies Django refuses to read: larger than DATA_UPLOAD_MAX_MEMORY_SIZE, or too many fields or files.
+UNREADABLE_BODY = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+def unreadable_body(exc: Exception) -> tuple[str, str, int]:
+    """The code, message and status that answer one of UNREADABLE_BODY."""
+    if isinstance(exc, RequestDataTooBig):
+        return "http.payload_too_large", _("The request body is larger than the %(limit).0f MB allowed.") % {
+            "limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20}, 413
+    return "validation.malformed_body", _("The request has more fields or files than allowed."), 400
 
 
 def server_error_body() -> dict[str, Any]:
@@ -104,6 +118,8 @@ def _handle(exc: Exception) -> Response:
         return Response({"error": exc.as_dict()}, status=exc.status)
     if isinstance(exc, DjangoValidationError):
         return _django_validation(exc)
+    if isinstance(exc, UNREADABLE_BODY):
+        return error_response(*unreadable_body(exc))
     if isinstance(exc, Http404):
         return error_response("not_found", _("Not found."), 404)
     if isinstance(exc, DjangoPermissionDenied):
@@ -130,6 +146,9 @@ def _handle(exc: Exception) -> Response:
             detail_code = exc.get_codes()
             if isinstance(detail_code, str) and detail_code.startswith("auth."):
                 code = detail_code
+        if isinstance(exc, exceptions.ParseError):  # its detail is the parser's English, e.g. "JSON parse error - …"
+            return error_response(code or "error", _("The request body is malformed and could not be read."),
+                                  status_code)
         return error_response(code or "error", _flatten(exc.detail), status_code)
     logger.exception("Unhandled error in the API", exc_info=exc)
     return Response(server_error_body(), status=500)

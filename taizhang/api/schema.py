@@ -18,7 +18,7 @@ COMMON_ERRORS = {
     415: "Unsupported media type.",
     422: "Invalid input.",
 }
-WRITE_ERRORS = {409: "Conflict: illegal transition or stale version."}
+WRITE_ERRORS = {409: "Conflict: illegal transition or stale version.", 413: "Request body too large."}
 
 
 def only_v1(endpoints: list[Endpoint], **kwargs: Any) -> list[Endpoint]:

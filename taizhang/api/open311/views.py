@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from taizhang.accounts.models import User
+from taizhang.api.errors import UNREADABLE_BODY, unreadable_body
 from taizhang.api.open311 import selectors, serializers, services
 from taizhang.api.open311.serializers import Open311Error
 from taizhang.api.tokens import authenticate_token
@@ -46,6 +47,9 @@ def open311_errors(view: View) -> View:
             return serializers.render_error(fmt, Open311Error(400, str(error.message)))
         except DomainError as error:
             return serializers.render_error(fmt, Open311Error(error.status, str(error.message)))
+        except UNREADABLE_BODY as error:
+            _code, message, status = unreadable_body(error)
+            return serializers.render_error(fmt, Open311Error(status, message))
 
     return wrapped
 

@@ -232,7 +232,27 @@ def test_malformed_json_is_400_without_a_trace(world, client_for):
     response = client_for(world.supervisor).post("/api/v1/cases/", "{not json", content_type="application/json")
     assert response.status_code == 400
     assert error_code(response) == "validation.malformed_body"
+    assert response.json()["error"]["message"] == "请求体格式有误，无法读取。"  # not the parser's English
     assert "Traceback" not in response.content.decode()
+
+
+def test_an_oversize_body_is_413_and_creates_nothing(world, client_for, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 2**20
+    body = {**NEW_CASE, "description": "长" * (2**20)}  # 3 MB of UTF-8
+    response = client_for(world.supervisor).post("/api/v1/cases/", body, format="json")
+    assert response.status_code == 413
+    assert error_code(response) == "http.payload_too_large"
+    assert response.json()["error"]["message"] == "请求体超过了允许的 2 MB。"
+    assert not Case.objects.exists()
+
+
+def test_a_form_with_too_many_fields_is_400_and_creates_nothing(world, client_for):
+    form = "&".join(f"field{i}=1" for i in range(1001))
+    response = client_for(world.supervisor).post("/api/v1/cases/", form,
+                                                 content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert error_code(response) == "validation.malformed_body"
+    assert not Case.objects.exists()
 
 
 def test_handler_may_not_register(world, client_for):

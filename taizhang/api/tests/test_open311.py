@@ -182,6 +182,22 @@ def test_post_refuses_malformed_requests_with_400(world, client, key, fields, fr
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_bodies_django_will_not_read_are_refused_in_the_spec_shape(world, client, key, settings, fmt):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2**20
+    before = Case.objects.count()
+    oversize = client.post(f"{BASE}/requests.{fmt}", {"api_key": key, "service_code": str(world.category.pk),
+                                                      "description": "x" * (2 * 2**20)})
+    assert oversize.status_code == 413
+    assert errors_of(oversize) == [{"code": 413, "description": "请求体超过了允许的 1 MB。"}]
+    fields = "&".join(f"f{i}=1" for i in range(1001))
+    crowded = client.post(f"{BASE}/requests.{fmt}?api_key={key}", fields,
+                          content_type="application/x-www-form-urlencoded")
+    assert crowded.status_code == 400
+    assert errors_of(crowded)[0]["code"] == 400
+    assert Case.objects.count() == before
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_invalid_api_key_is_403(world, client, fmt):
     for params in ({}, {"api_key": "tzk_not-a-real-key"}, {"api_key": "garbage"}):
         response = client.post(f"{BASE}/requests.{fmt}", {"service_code": world.category.pk,
