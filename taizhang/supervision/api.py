@@ -8,12 +8,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from taizhang.api.idempotency import idempotent
+from taizhang.api.parsers import JSONParser
 from taizhang.api.serializers import RefSerializer, ref
 from taizhang.api.views import IDEMPOTENCY_KEY, object_id
 from taizhang.core import clock

@@ -61,7 +61,7 @@ def _params(request: HttpRequest) -> Mapping[str, str]:
         if request.content_type == "application/json":
             try:
                 body = json.loads(request.body or b"{}")
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; RecursionError: too deep
                 raise Open311Error(400, _("The body is not valid JSON.")) from None
             if not isinstance(body, dict):
                 raise Open311Error(400, _("The body must be a JSON object."))

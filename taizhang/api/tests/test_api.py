@@ -236,6 +236,14 @@ def test_malformed_json_is_400_without_a_trace(world, client_for):
     assert "Traceback" not in response.content.decode()
 
 
+def test_json_nested_too_deep_for_the_parser_is_400_not_a_server_error(world, client_for):
+    deep = "[" * 100_000 + "]" * 100_000
+    response = client_for(world.supervisor).post("/api/v1/cases/", deep, content_type="application/json")
+    assert response.status_code == 400
+    assert error_code(response) == "validation.malformed_body"
+    assert not Case.objects.exists()
+
+
 def test_an_oversize_body_is_413_and_creates_nothing(world, client_for, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 2**20
     body = {**NEW_CASE, "description": "长" * (2**20)}  # 3 MB of UTF-8

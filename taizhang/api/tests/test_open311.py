@@ -181,6 +181,16 @@ def test_post_refuses_malformed_requests_with_400(world, client, key, fields, fr
     assert Case.objects.count() == before
 
 
+@pytest.mark.parametrize("body", ["{not json", "\xff", "[" * 100_000 + "]" * 100_000, "[1, 2]"])
+def test_a_json_body_that_is_not_an_object_is_400(world, client, key, body):
+    before = Case.objects.count()
+    response = client.post(f"{BASE}/requests.json?api_key={key}", body.encode("latin-1"),
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert errors_of(response)[0]["code"] == 400
+    assert Case.objects.count() == before
+
+
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_bodies_django_will_not_read_are_refused_in_the_spec_shape(world, client, key, settings, fmt):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2**20
