@@ -168,7 +168,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("TAIZHANG_STATIC_ROOT", VAR_DIR / "static"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "taizhang.core.staticfiles.CompressOnceManifestStorage"},
 }
 # Evidence files live here; this directory is never served directly by the web server.
 MEDIA_ROOT = Path(os.environ.get("TAIZHANG_MEDIA_ROOT", VAR_DIR / "media"))
