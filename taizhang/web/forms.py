@@ -201,6 +201,7 @@ class EnterpriseForm(forms.Form):
 
 
 class SavedFilterForm(forms.Form):
-    name = forms.CharField(label=_("Name of the filter"), max_length=60)
+    name = forms.CharField(label=_("Name of the filter"), max_length=60,
+                           error_messages={"required": _("Give the filter a name.")})
     query = forms.CharField(required=False, widget=forms.HiddenInput)
 

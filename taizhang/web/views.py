@@ -70,7 +70,7 @@ def ledger_save_filter(request: HttpRequest) -> HttpResponse:
         except ValidationFailed as error:
             messages.error(request, str(error.message))
     else:
-        messages.error(request, _("Give the filter a name."))
+        messages.error(request, str(next(iter(form.errors.values()))[0]))  # the first field error
     return HttpResponseRedirect(reverse("web:ledger") + "?" + form.data.get("query", ""))
 
 

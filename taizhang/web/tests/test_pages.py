@@ -252,6 +252,16 @@ def test_saved_filters_and_columns_are_per_user(login, world, cast):
     assert login(world.approver).post(reverse("web:ledger_delete_filter", args=[saved.pk])).status_code == 404
 
 
+@pytest.mark.parametrize(("name", "message"), [("", "请为筛选条件填写名称。"), ("长" * 61, "不超过 60 字符")])
+def test_a_filter_that_cannot_be_saved_says_why_and_saves_nothing(login, world, name, message):
+    client = login(world.supervisor)
+    response = client.post(reverse("web:ledger_save_filter"), {"name": name, "query": "state=rectifying"},
+                           follow=True)
+    assert message in response.content.decode()
+    assert response.context["saved"] == []
+    assert response.request["QUERY_STRING"] == "state=rectifying"
+
+
 def test_case_page_query_count_is_bounded(login, world, cast, django_assert_max_num_queries):
     case = matrix.drive(cast, State.AWAITING_ACCEPTANCE)
     client = login(world.supervisor)
