@@ -15,7 +15,6 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
 
 from taizhang.accounts.models import User
 from taizhang.api.errors import UNREADABLE_BODY, unreadable_body
@@ -30,28 +29,43 @@ logger = logging.getLogger("taizhang.api.open311")
 View = Callable[..., HttpResponse]
 
 
-def open311_errors(view: View) -> View:
-    """Every failure of an Open311 view as [{"code": …, "description": …}] in the requested format."""
+def open311_view(*methods: str) -> Callable[[View], View]:
+    """An Open311 view answering `methods`. Every failure, a method not allowed too, comes back as
+    [{"code": …, "description": …}] in the requested format."""
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, fmt: str = "json", **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, fmt=fmt, **kwargs)
-        except Open311Error as error:
-            return serializers.render_error(fmt, error)
-        except NotFound:
-            return serializers.render_error(fmt, Open311Error(404, _("Not found.")))
-        except DomainPermissionDenied as error:
-            return serializers.render_error(fmt, Open311Error(403, str(error.message)))
-        except ValidationFailed as error:
-            return serializers.render_error(fmt, Open311Error(400, str(error.message)))
-        except DomainError as error:
-            return serializers.render_error(fmt, Open311Error(error.status, str(error.message)))
-        except UNREADABLE_BODY as error:
-            _code, message, status = unreadable_body(error)
-            return serializers.render_error(fmt, Open311Error(status, message))
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, fmt: str = "json", **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                return _method_not_allowed(request, methods, fmt)
+            try:
+                return view(request, *args, fmt=fmt, **kwargs)
+            except Open311Error as error:
+                return serializers.render_error(fmt, error)
+            except NotFound:
+                return serializers.render_error(fmt, Open311Error(404, _("Not found.")))
+            except DomainPermissionDenied as error:
+                return serializers.render_error(fmt, Open311Error(403, str(error.message)))
+            except ValidationFailed as error:
+                return serializers.render_error(fmt, Open311Error(400, str(error.message)))
+            except DomainError as error:
+                return serializers.render_error(fmt, Open311Error(error.status, str(error.message)))
+            except UNREADABLE_BODY as error:
+                _code, message, status = unreadable_body(error)
+                return serializers.render_error(fmt, Open311Error(status, message))
 
-    return wrapped
+        return wrapped
+
+    return decorate
+
+
+def _method_not_allowed(request: HttpRequest, methods: tuple[str, ...], fmt: str) -> HttpResponse:
+    allowed = ", ".join(methods)
+    message = _("The method %(method)s is not allowed here; use %(allowed)s.") % {
+        "method": request.method, "allowed": allowed}
+    response = serializers.render_error(fmt, Open311Error(405, message))
+    response["Allow"] = allowed
+    return response
 
 
 def _params(request: HttpRequest) -> Mapping[str, str]:
@@ -83,23 +97,20 @@ def _api_user(request: HttpRequest, params: Mapping[str, str]) -> User:
     return user
 
 
-@require_GET
-@open311_errors
+@open311_view("GET")
 def service_list(request: HttpRequest, *, fmt: str) -> HttpResponse:
     records = [serializers.service_record(c) for c in selectors.active_categories()]
     return serializers.render(fmt, "services", records)
 
 
-@require_GET
-@open311_errors
+@open311_view("GET")
 def service_definition(request: HttpRequest, code: str, *, fmt: str) -> HttpResponse:
     service = selectors.category(code)
     return serializers.render_one(fmt, "service_definition", {"service_code": str(service.pk), "attributes": []})
 
 
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
-@open311_errors
+@open311_view("GET", "POST")
 def request_list(request: HttpRequest, *, fmt: str) -> HttpResponse:
     params = _params(request)
     user = _api_user(request, params)
@@ -119,8 +130,7 @@ def _create(user: User, params: Mapping[str, str], fmt: str) -> HttpResponse:
     return serializers.render(fmt, "service_requests", [record], status=201)
 
 
-@require_GET
-@open311_errors
+@open311_view("GET")
 def request_detail(request: HttpRequest, request_id: str, *, fmt: str) -> HttpResponse:
     user = _api_user(request, _params(request))
     case = selectors.request_for(user, request_id)
@@ -128,8 +138,7 @@ def request_detail(request: HttpRequest, request_id: str, *, fmt: str) -> HttpRe
     return serializers.render(fmt, "service_requests", [serializers.request_record(case, reasons)])
 
 
-@require_GET
-@open311_errors
+@open311_view("GET")
 def token_detail(request: HttpRequest, token: str, *, fmt: str) -> HttpResponse:
     user = _api_user(request, _params(request))
     number = services.number_for_token(token)

@@ -207,6 +207,17 @@ def test_bodies_django_will_not_read_are_refused_in_the_spec_shape(world, client
     assert Case.objects.count() == before
 
 
+@pytest.mark.parametrize(("method", "address", "allowed"), [
+    ("put", "requests.json", "GET, POST"), ("delete", "services.xml", "GET"), ("post", "tokens/x.json", "GET")])
+def test_a_method_not_allowed_is_405_in_the_spec_shape(world, client, method, address, allowed):
+    response = getattr(client, method)(f"{BASE}/{address}")
+    assert response.status_code == 405
+    assert response["Allow"] == allowed
+    [error] = errors_of(response)
+    assert error["code"] == 405
+    assert allowed in error["description"]
+
+
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_invalid_api_key_is_403(world, client, fmt):
     for params in ({}, {"api_key": "tzk_not-a-real-key"}, {"api_key": "garbage"}):
