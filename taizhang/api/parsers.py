@@ -10,5 +10,5 @@ class JSONParser(parsers.JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         try:
             return super().parse(stream, media_type, parser_context)
-        except RecursionError:  # a malformed body (400), not a server error
-            raise ParseError("JSON parse error - nested too deep") from None
+        except RecursionError:  # a malformed body (400, with the error handler's message), not a server error
+            raise ParseError from None
